@@ -1,0 +1,87 @@
+"""The decision policy: every threshold in one versioned table.
+
+A verdict records the policy version it was decided under, so a case can be
+replayed and a threshold change audited. The AI team saves new versions from
+the app (stored in the database); this module holds the shipped default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Policy:
+    version: str = "2026.11.0"
+
+    # Detection (YuNet score) and the detector's working width for video frames.
+    detection_score: float = 0.7
+    detection_width: int = 320
+
+    # 1:1 matching, SFace cosine similarity. Calibrated on ../shared/data/verify
+    # (see models/README.md for TAR/FAR at this value).
+    match_threshold: float = 0.363
+    # The live face must stay the document's face: sampled frames compared with
+    # the document embedding at this lower bound (live frames are blurrier).
+    continuity_threshold: float = 0.30
+    continuity_every_s: float = 0.5
+
+    # Active challenge, on MediaPipe blendshapes (0..1) and head yaw (degrees).
+    neutral_max_smile: float = 0.25
+    neutral_hold_s: float = 0.6
+    smile_min: float = 0.55
+    smile_hold_s: float = 0.3
+    blink_closed: float = 0.5
+    blink_open: float = 0.25
+    turn_yaw_deg: float = 20.0
+    turn_hold_s: float = 0.2
+    step_timeout_s: float = 10.0
+    session_timeout_s: float = 45.0
+    challenge_steps_min: int = 2
+    challenge_steps_max: int = 3
+
+    # Passive liveness: per-frame live probability aggregated over the session.
+    passive_threshold: float = 0.5
+    passive_aggregate: str = "median"  # "median" or "trimmed_mean"
+    passive_every_n: int = 1
+    passive_min_frames: int = 5
+
+    # Quality gates, on the tracked face.
+    min_face_height_frac: float = 0.22
+    max_center_offset_frac: float = 0.22
+    min_brightness: float = 60.0
+    max_brightness: float = 210.0
+    min_sharpness: float = 25.0  # variance of the Laplacian on the face crop
+    min_quality_fraction: float = 0.6  # of processed frames passing all gates
+
+    # A replayed still or a frozen stream: mean absolute frame difference.
+    frozen_max_diff: float = 0.6
+    frozen_min_fraction: float = 0.9
+
+    # Documents are large photos where faces are small.
+    document_max_side: int = 1600
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "Policy":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise ValueError(f"unknown policy fields: {', '.join(sorted(unknown))}")
+        return cls(**values)
+
+    def digest(self) -> str:
+        """Short hash of the values, to tell two tables under one version apart."""
+        body = json.dumps(self.to_dict(), sort_keys=True).encode()
+        return hashlib.sha256(body).hexdigest()[:12]
+
+    def replace(self, **changes) -> "Policy":
+        return dataclasses.replace(self, **changes)
+
+
+DEFAULT_POLICY = Policy()
