@@ -1,0 +1,185 @@
+"""Safe decoding of untrusted images and videos.
+
+The type is sniffed from the content, never the file name; dimensions are
+read from the header and checked before any pixel is decoded (decompression
+bombs); videos are capped in frames. Every failure is a :class:`MediaError`
+with a message fit to show a user.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+MAX_IMAGE_PIXELS = 40_000_000  # a 40 MP photo of a document is plenty
+MAX_VIDEO_PIXELS = 3840 * 2160
+MAX_VIDEO_FRAMES = 3600  # two minutes at 30 frames/s
+MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+
+IMAGE_KINDS = ("jpeg", "png", "webp", "bmp")
+VIDEO_KINDS = ("mp4", "webm", "avi", "mjpeg")
+
+
+class MediaError(ValueError):
+    """Input that cannot be used, with a reason for the user."""
+
+
+def sniff(head: bytes) -> str | None:
+    """The media kind from a file's first bytes, or None when unknown."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"  # a raw MJPEG stream starts like a JPEG too; see open_video
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
+        return "avi"
+    if head.startswith(b"BM"):
+        return "bmp"
+    if head[4:8] in (b"ftyp", b"moov", b"mdat", b"wide", b"free"):
+        return "mp4"  # also QuickTime .mov
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "webm"  # Matroska
+    return None
+
+
+def _read_bytes(source: bytes | str | Path, limit: int) -> bytes:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise MediaError(f"file not found: {path}")
+        if path.stat().st_size > limit:
+            raise MediaError(f"file too large: {path.stat().st_size} bytes (limit {limit})")
+        data = path.read_bytes()
+    if not data:
+        raise MediaError("empty file")
+    if len(data) > limit:
+        raise MediaError(f"file too large: {len(data)} bytes (limit {limit})")
+    return data
+
+
+def image_size(data: bytes) -> tuple[int, int]:
+    """(width, height) from the header alone, without decoding pixels."""
+    from PIL import Image  # header parsing only; pixels are decoded by OpenCV
+
+    Image.MAX_IMAGE_PIXELS = None  # we apply our own limit below, with a clear message
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            return im.size
+    except Exception as exc:  # Pillow raises many types for corrupt headers
+        raise MediaError(f"unreadable image: {exc.__class__.__name__}") from None
+
+
+def read_image(source: bytes | str | Path, max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
+    """Decode an untrusted image to a BGR array, or raise MediaError."""
+    data = _read_bytes(source, MAX_UPLOAD_BYTES)
+    kind = sniff(data[:16])
+    if kind not in IMAGE_KINDS:
+        raise MediaError(f"not a supported image (JPEG, PNG, WebP, BMP); content looks like {kind or 'unknown data'}")
+    width, height = image_size(data)
+    if width * height > max_pixels:
+        raise MediaError(f"image too large: {width}x{height} pixels (limit {max_pixels // 1_000_000} MP)")
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if image is None or image.size == 0:
+        raise MediaError("corrupt image: it could not be decoded")
+    return image
+
+
+@dataclass(frozen=True)
+class VideoFrame:
+    index: int
+    timestamp_s: float
+    image: np.ndarray  # BGR
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    kind: str
+    width: int
+    height: int
+    fps: float
+    frame_count: int | None  # from the container; None when it does not say
+    duration_s: float | None
+
+
+def _open_container(path: Path):
+    import av
+
+    with path.open("rb") as f:
+        head = f.read(16)
+    if not head:
+        raise MediaError("empty file")
+    kind = sniff(head)
+    if kind == "jpeg":
+        kind = "mjpeg"
+    if kind not in VIDEO_KINDS:
+        raise MediaError(f"not a supported video (MP4, MOV, WebM, AVI, MJPEG); content looks like {kind or 'unknown data'}")
+    try:
+        container = av.open(str(path), format="mjpeg" if kind == "mjpeg" else None)
+    except av.FFmpegError as exc:
+        raise MediaError(f"unreadable video: {exc.__class__.__name__}") from None
+    if not container.streams.video:
+        container.close()
+        raise MediaError("the file has no video track")
+    return kind, container
+
+
+def probe_video(source: str | Path) -> VideoInfo:
+    path = Path(source)
+    if not path.is_file():
+        raise MediaError(f"file not found: {path}")
+    kind, container = _open_container(path)
+    with container:
+        stream = container.streams.video[0]
+        fps = float(stream.average_rate or stream.guessed_rate or 0) or 30.0
+        duration = float(stream.duration * stream.time_base) if stream.duration else (
+            container.duration / 1_000_000 if container.duration else None)
+        count = stream.frames or (round(duration * fps) if duration else None)
+        return VideoInfo(kind, stream.codec_context.width, stream.codec_context.height,
+                         fps, count or None, duration)
+
+
+def iter_video(source: str | Path, max_frames: int = MAX_VIDEO_FRAMES,
+               max_pixels: int = MAX_VIDEO_PIXELS) -> Iterator[VideoFrame]:
+    """Decode an untrusted video frame by frame (BGR), at most ``max_frames``.
+
+    Timestamps come from the container when it has them, else from the frame
+    rate. Raises MediaError for unreadable content and for a video with no
+    decodable frame.
+    """
+    import av
+
+    path = Path(source)
+    if not path.is_file():
+        raise MediaError(f"file not found: {path}")
+    _, container = _open_container(path)
+    with container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        fps = float(stream.average_rate or stream.guessed_rate or 0) or 30.0
+        width, height = stream.codec_context.width, stream.codec_context.height
+        if width * height > max_pixels:
+            raise MediaError(f"video too large: {width}x{height} (limit {max_pixels} pixels per frame)")
+        index = 0
+        try:
+            for frame in container.decode(stream):
+                if index >= max_frames:
+                    break
+                if frame.width * frame.height > max_pixels:
+                    raise MediaError(f"video too large: {frame.width}x{frame.height}")
+                ts = float(frame.pts * frame.time_base) if frame.pts is not None and frame.time_base else index / fps
+                yield VideoFrame(index, ts, frame.to_ndarray(format="bgr24"))
+                index += 1
+        except av.FFmpegError as exc:
+            if index == 0:
+                raise MediaError(f"corrupt video: {exc.__class__.__name__}") from None
+            # a truncated tail keeps the frames decoded so far
+        if index == 0:
+            raise MediaError("the video has no decodable frame")
