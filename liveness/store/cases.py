@@ -1,0 +1,163 @@
+"""Cases: a session's verdict and its encrypted evidence.
+
+After ``sessions.consume_session`` and the engine's run, call
+``record_case(store, ticket, verdict.to_dict(), EvidenceInput(...))``. The
+evidence file is written and fsynced first, then the case row, its attempt
+and an audit event commit in one transaction; if that fails the file is
+removed, and if the process dies in between the file is an orphan that
+``retention.sweep_orphans`` deletes. No row ever points to a missing file.
+
+An attempt the engine could not finish (unreadable media, no face, several
+faces) is ``record_failure(store, ticket, reason)``: a failed attempt, no case.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from . import audit, ratelimit
+from .evidence import Evidence, EvidenceError, EvidenceInput, json_safe
+from .schema import Case, Decision, VerificationSession
+from .sessions import SessionTicket
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+VERDICTS = ("accepted", "review")
+
+
+class CaseNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class DecisionInfo:
+    outcome: str  # "approve" or "reject"
+    note: str
+    reviewer: str
+    decided_at: datetime
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    id: str
+    session_id: str
+    customer_ref: str
+    created_at: datetime
+    verdict: str  # the engine's: "accepted" or "review"
+    status: str  # "accepted", "review", or after a reviewer "approved" / "rejected"
+    reasons: list[str]
+    scores: dict
+    policy_version: str
+    policy_digest: str
+    model_versions: dict
+    has_evidence: bool  # False once purged
+    decision: DecisionInfo | None
+
+    @classmethod
+    def of(cls, case: Case) -> "CaseSummary":
+        decision = case.decision
+        return cls(case.id, case.session_id, case.customer_ref, case.created_at, case.verdict, case.status,
+                   list(case.reasons), dict(case.scores), case.policy_version, case.policy_digest,
+                   dict(case.model_versions), case.evidence_file is not None,
+                   DecisionInfo(decision.outcome, decision.note, decision.reviewer.username, decision.created_at)
+                   if decision else None)
+
+
+def _checked_verdict(ticket: SessionTicket, verdict: Mapping) -> dict:
+    verdict = json_safe(verdict, "verdict")
+    if verdict.get("verdict") not in VERDICTS:
+        raise ValueError(f"verdict must be one of {VERDICTS}")
+    if verdict.get("session_id") != ticket.session_id:
+        raise ValueError("the verdict belongs to another session")  # a mixed-up record, refused
+    for key in ("policy_version", "policy_digest"):
+        if not isinstance(verdict.get(key), str) or not verdict[key]:
+            raise ValueError(f"verdict[{key!r}] is required")
+    if not isinstance(verdict.get("reasons", []), list) or not isinstance(verdict.get("scores", {}), dict):
+        raise ValueError("verdict reasons must be a list and scores a dict")
+    return verdict
+
+
+def case_query():
+    return sa.select(Case).options(selectinload(Case.decision).selectinload(Decision.reviewer))
+
+
+def record_case(store: Store, ticket: SessionTicket, verdict: Mapping,
+                evidence: EvidenceInput) -> CaseSummary:
+    """Store a finished session: evidence file first, then the row. Returns the case."""
+    verdict = _checked_verdict(ticket, verdict)
+    case_id = uuid.uuid4().hex
+    stored = store.vault.write(case_id, verdict, evidence)
+    try:
+        now = store.now()
+        with store.write() as session:
+            row = session.get(VerificationSession, ticket.session_id)
+            if row is None or row.consumed_at is None:
+                raise ValueError("record_case needs a session consumed with consume_session")
+            case = Case(id=case_id, session_id=ticket.session_id, customer_ref=ticket.customer_ref,
+                        created_at=now, verdict=verdict["verdict"], status=verdict["verdict"],
+                        reasons=verdict.get("reasons", []), scores=verdict.get("scores", {}),
+                        policy_version=verdict["policy_version"], policy_digest=verdict["policy_digest"],
+                        model_versions=verdict.get("model_versions", {}), evidence_file=stored.name,
+                        evidence_sha256=stored.sha256, evidence_bytes=stored.size)
+            session.add(case)
+            session.flush()  # a second case for the session fails here, before the audit
+            ratelimit.record_attempt(session, store.limits, now, ticket.customer_ref, ticket.device_ref,
+                                     ticket.session_id, failed=verdict["verdict"] != "accepted",
+                                     reason=f"verdict {verdict['verdict']}")
+            audit.append(session, now, audit.SYSTEM, "case.created", f"case:{case_id}",
+                         {"session_id": ticket.session_id, "verdict": verdict["verdict"],
+                          "policy_version": verdict["policy_version"]})
+            summary = CaseSummary.of(case)
+    except BaseException:
+        store.vault.delete(stored.name)
+        raise
+    log.info("case %s recorded: %s", case_id, summary.verdict)
+    return summary
+
+
+def record_failure(store: Store, ticket: SessionTicket, reason: str) -> datetime | None:
+    """A failed attempt without a case (e.g. "no face in the document"). Returns the lock end, if any."""
+    with store.write() as session:
+        return ratelimit.record_attempt(session, store.limits, store.now(), ticket.customer_ref,
+                                        ticket.device_ref, ticket.session_id, failed=True, reason=reason)
+
+
+def _case(session: Session, case_id: str) -> Case:
+    case = session.scalar(case_query().where(Case.id == case_id))
+    if case is None:
+        raise CaseNotFound(f"no case {case_id}")
+    return case
+
+
+def get_case(store: Store, case_id: str) -> CaseSummary:
+    with store.read() as session:
+        return CaseSummary.of(_case(session, case_id))
+
+
+def list_cases(store: Store, status: str | None = None, customer_ref: str | None = None,
+               limit: int = 50, offset: int = 0, oldest_first: bool = False) -> list[CaseSummary]:
+    query = case_query().order_by(Case.created_at.asc() if oldest_first else Case.created_at.desc(), Case.id)
+    if status:
+        query = query.where(Case.status == status)
+    if customer_ref:
+        query = query.where(Case.customer_ref == customer_ref)
+    with store.read() as session:
+        return [CaseSummary.of(c) for c in session.scalars(query.limit(limit).offset(offset))]
+
+
+def load_evidence(store: Store, case_id: str) -> Evidence:
+    """Decrypt a case's evidence. Raises EvidenceError when purged, missing or tampered."""
+    with store.read() as session:
+        case = _case(session, case_id)
+        name, sha256 = case.evidence_file, case.evidence_sha256
+    if name is None:
+        raise EvidenceError(f"case {case_id}: the evidence was purged (retention period over)")
+    return store.vault.read(case_id, name, sha256)
