@@ -1,0 +1,46 @@
+"""Page set-up shared by every page: title, language switch, mode banner."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from liveness.config import settings
+from liveness.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
+
+from .app_config import app_config
+
+LANGUAGE_NAMES = {"pt": "Português (Brasil)", "en": "English"}
+_LANG = "lang"               # the chosen language, kept across pages
+_LANG_WIDGET = "lang_widget"  # widget state is dropped on pages that don't draw it
+
+
+def lang() -> str:
+    return st.session_state.get(_LANG, DEFAULT_LANGUAGE)
+
+
+def tr(key: str, **values) -> str:
+    """``key`` in the session's language."""
+    return t(key, lang(), **values)
+
+
+def _remember_language() -> None:
+    st.session_state[_LANG] = st.session_state[_LANG_WIDGET]
+
+
+def setup_page(title_key: str, icon: str) -> str:
+    """Configure the page, draw the sidebar (language, mode) and the title; returns the language."""
+    st.set_page_config(page_title=tr(title_key), page_icon=icon, layout="wide")
+    with st.sidebar:
+        st.session_state[_LANG_WIDGET] = lang()
+        st.selectbox(t("language", lang()), LANGUAGES, key=_LANG_WIDGET,
+                     format_func=LANGUAGE_NAMES.__getitem__, on_change=_remember_language)
+        if settings().production:
+            st.caption(tr("mode_production"))
+        else:
+            st.caption(tr("mode_demo"))
+        config = app_config()
+        if config.fixed_steps:
+            st.warning(tr("test_config_active", steps=",".join(s.value for s in config.fixed_steps),
+                          timeout=config.policy.step_timeout_s))
+    st.title(tr(title_key))
+    return lang()
