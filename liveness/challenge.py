@@ -117,6 +117,10 @@ class Challenge:
     def timed_out(self) -> bool:
         return self._timed_out
 
+    @property
+    def failure(self) -> str | None:
+        return self._failure
+
     def _status(self, t: float) -> ChallengeStatus:
         if self.finished:
             return ChallengeStatus(None, min(self._index, len(self.steps) - 1), len(self.steps),

@@ -57,8 +57,9 @@ class Policy:
     min_sharpness: float = 25.0  # variance of the Laplacian on the face crop
     min_quality_fraction: float = 0.6  # of processed frames passing all gates
 
-    # A replayed still or a frozen stream: mean absolute frame difference.
-    frozen_max_diff: float = 0.6
+    # A frozen stream (the same frame over and over): mean absolute difference
+    # of consecutive 64x48 grey thumbnails.
+    frozen_max_diff: float = 0.02  # exact repeats; edited webcam clips already go below 0.1
     frozen_min_fraction: float = 0.9
 
     # Documents are large photos where faces are small.

@@ -1,0 +1,56 @@
+"""Training-time augmentation of stacked multi-scale crops (numpy + OpenCV).
+
+What varies between cameras and sessions and must not become a cue: framing
+(scale, shift, mirror), exposure and white balance, focus blur, sensor noise
+and JPEG compression. The same geometric and photometric draw is applied to
+every scale of one sample so that the scales stay one consistent view.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def _per_view(sample: np.ndarray, fn) -> np.ndarray:
+    """Apply ``fn`` to each 3-channel BGR view of a stacked sample."""
+    return np.concatenate([fn(np.ascontiguousarray(sample[..., i:i + 3]))
+                           for i in range(0, sample.shape[2], 3)], axis=2)
+
+
+def augment(sample: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One random variant of a ``size x size x 3k`` uint8 sample."""
+    size = sample.shape[0]
+    zoom = rng.uniform(0.88, 1.12)
+    shift = rng.uniform(-0.05, 0.05, 2) * size
+    matrix = cv2.getRotationMatrix2D((size / 2, size / 2), rng.uniform(-8, 8), zoom)
+    matrix[:, 2] += shift
+    flip = rng.random() < 0.5
+    gain = rng.uniform(0.7, 1.3) * rng.uniform(0.9, 1.1, 3)  # exposure × white balance
+    offset = rng.uniform(-20, 20)
+    blur = rng.uniform(0.4, 1.2) if rng.random() < 0.25 else 0.0
+    noise = rng.uniform(2, 6) if rng.random() < 0.2 else 0.0
+    quality = int(rng.integers(35, 90)) if rng.random() < 0.4 else 0
+    noise_seed = int(rng.integers(2**31))
+
+    def view(image: np.ndarray) -> np.ndarray:
+        image = cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        if flip:
+            image = image[:, ::-1]
+        out = image.astype(np.float32) * gain + offset
+        if blur:
+            out = cv2.GaussianBlur(out, (0, 0), blur)
+        if noise:
+            out += np.random.default_rng(noise_seed).normal(0, noise, out.shape).astype(np.float32)
+        image = np.clip(out, 0, 255).astype(np.uint8)
+        if quality:
+            image = cv2.imdecode(cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])[1],
+                                 cv2.IMREAD_COLOR)
+        return image
+
+    return _per_view(sample, view)
+
+
+def augment_batch(samples: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    return np.stack([augment(s, rng) for s in samples])

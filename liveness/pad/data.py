@@ -1,0 +1,121 @@
+"""Presentations on disk: live/attack folders of images or videos, by subject.
+
+A data directory holds a ``live`` and an ``attack`` part anywhere in each
+file's relative path, as a folder or a file stem:
+
+* NUAA: ``nuaa/live/<subject>/*.jpg`` and ``nuaa/attack/<subject>/*.jpg``;
+* replay clips: ``replay_videos/<person>/live.webm`` and ``.../attack.mp4``.
+
+The subject is the folder right after the label (NUAA), else the folder
+right before it (replay clips), else the file itself. Splits are always made
+on subjects, never on frames: consecutive frames of one person are nearly
+identical and would leak between train and test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+LIVE, ATTACK = 1, 0
+LABEL_NAMES = {"live": LIVE, "attack": ATTACK}
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
+VIDEO_SUFFIXES = {".mp4", ".webm", ".avi", ".mov", ".mkv", ".mjpeg"}
+
+
+@dataclass(frozen=True)
+class Presentation:
+    """One file shown to the system: a still image or a video (a session).
+
+    source: the data directory's name; the attack species of its attacks.
+    """
+
+    path: Path
+    label: int
+    subject: str
+    source: str
+
+    @property
+    def is_video(self) -> bool:
+        return self.path.suffix.lower() in VIDEO_SUFFIXES
+
+
+def _label_and_subject(relative: Path) -> tuple[int, str] | None:
+    parts = [*relative.parent.parts, relative.stem]
+    for i, part in enumerate(parts):
+        if part.lower() in LABEL_NAMES:
+            folders = list(relative.parent.parts)
+            after, before = folders[i + 1:], folders[:i]
+            subject = after[0] if after else before[-1] if before else relative.stem
+            return LABEL_NAMES[part.lower()], subject
+    return None
+
+
+def discover(root: Path | str, subjects: Iterable[str] | None = None,
+             exclude_subjects: Iterable[str] = ()) -> list[Presentation]:
+    """Images and videos under ``root`` with a live/attack label, sorted by path.
+
+    subjects: keep only these (None keeps all); exclude_subjects: drop these.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise ValueError(f"{root} is not a directory")
+    keep = None if subjects is None else set(subjects)
+    drop = set(exclude_subjects)
+    found = []
+    for path in sorted(root.rglob("*")):
+        if not path.is_file() or path.suffix.lower() not in IMAGE_SUFFIXES | VIDEO_SUFFIXES:
+            continue
+        labelled = _label_and_subject(path.relative_to(root))
+        if labelled is None:
+            continue
+        label, subject = labelled
+        if (keep is None or subject in keep) and subject not in drop:
+            found.append(Presentation(path=path, label=label, subject=subject, source=root.name))
+    return found
+
+
+def discover_all(roots: Iterable[Path | str], subjects: Iterable[str] | None = None,
+                 exclude_subjects: Iterable[str] = ()) -> list[Presentation]:
+    """:func:`discover` over several data directories; fails if nothing is labelled."""
+    subjects = None if subjects is None else list(subjects)
+    found = [p for root in roots for p in discover(root, subjects, exclude_subjects)]
+    if not found:
+        raise ValueError("no live/attack images or videos found under " + ", ".join(map(str, roots)))
+    return found
+
+
+def iter_frames(presentation: Presentation, step: int = 1) -> Iterator[tuple[int, np.ndarray]]:
+    """(frame index, BGR frame): the image itself, or every ``step``-th video frame."""
+    if not presentation.is_video:
+        image = cv2.imread(str(presentation.path), cv2.IMREAD_COLOR)
+        if image is None:
+            raise ValueError(f"cannot read image {presentation.path}")
+        yield 0, image
+        return
+    capture = cv2.VideoCapture(str(presentation.path))
+    if not capture.isOpened():
+        raise ValueError(f"cannot open video {presentation.path}")
+    try:
+        index = 0
+        while True:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            if index % step == 0:
+                yield index, frame
+            index += 1
+    finally:
+        capture.release()
+
+
+def subject_folds(presentations: Iterable[Presentation], k: int) -> list[list[str]]:
+    """``k`` disjoint groups of subjects (sorted, dealt round-robin): deterministic folds."""
+    subjects = sorted({p.subject for p in presentations})
+    if not 2 <= k <= len(subjects):
+        raise ValueError(f"cannot make {k} folds of {len(subjects)} subjects")
+    return [subjects[i::k] for i in range(k)]

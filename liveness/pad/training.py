@@ -1,0 +1,111 @@
+"""Training the passive-liveness CNN from live/attack folders and videos.
+
+Reproducible: one seed drives Keras/TensorFlow (with deterministic ops), the
+augmentation and the shuffling, and the face crops are deterministic.
+Each (source, label) group gets the same total weight, so 600 replay frames
+count as much as 2,000 NUAA photos and neither class dominates.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from .artifact import ModelInfo
+from .augment import augment_batch
+from .crops import CropSet, CropSpec, load_crops
+from .data import discover_all
+from .model import build_model, export_tflite
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    crop: CropSpec = CropSpec()
+    epochs: int = 14
+    batch_size: int = 64
+    learning_rate: float = 3e-3
+    weight_decay: float = 1e-4
+    frame_step: int = 3  # every 3rd video frame: neighbours are near duplicates
+    seed: int = 0
+    exclude_subjects: tuple[str, ...] = ()
+    max_per_group: int | None = None  # cap per (source, label), for quick runs and tests
+    version: str = "passive-cnn-dev"
+
+
+@dataclass
+class TrainResult:
+    model_path: Path
+    info: ModelInfo
+    samples: dict[str, int]  # per "source/label" group
+    final_loss: float
+    seconds: float
+    history: list[dict] = field(default_factory=list)
+
+
+def group_weights(crops: CropSet) -> tuple[np.ndarray, dict[str, int]]:
+    """Per-sample weights giving each (source, label) group equal total weight (mean 1)."""
+    groups = np.char.add(np.char.add(crops.sources(), "/"),
+                         np.where(crops.labels == 1, "live", "attack"))
+    names, inverse, counts = np.unique(groups, return_inverse=True, return_counts=True)
+    weights = (len(groups) / (len(names) * counts))[inverse]
+    return weights.astype(np.float32), {str(n): int(c) for n, c in zip(names, counts)}
+
+
+def _subsample(crops: CropSet, limit: int, rng: np.random.Generator) -> CropSet:
+    groups = np.char.add(crops.sources(), crops.labels.astype(str))
+    keep = np.sort(np.concatenate([
+        rng.permutation(np.flatnonzero(groups == g))[:limit] for g in np.unique(groups)]))
+    return CropSet(crops.inputs[keep], crops.labels[keep], crops.presentation_index[keep],
+                   crops.presentations, crops.frames_without_face)
+
+
+def train(data_dirs: Sequence[Path | str], out: Path, config: TrainConfig = TrainConfig(),
+          cache_dir: Path | None = None, progress: bool = True) -> TrainResult:
+    """Train on every labelled presentation under ``data_dirs``; write ``out`` (.tflite + .json)."""
+    started = time.monotonic()
+    keras.utils.set_random_seed(config.seed)
+    tf.config.experimental.enable_op_determinism()
+    rng = np.random.default_rng(config.seed)
+
+    presentations = discover_all(data_dirs, exclude_subjects=config.exclude_subjects)
+    crops = load_crops(presentations, config.crop, config.frame_step, cache_dir=cache_dir,
+                       progress=progress)
+    if config.max_per_group:
+        crops = _subsample(crops, config.max_per_group, rng)
+    if len(np.unique(crops.labels)) < 2:
+        raise ValueError("training needs both live and attack faces")
+    weights, samples = group_weights(crops)
+    if progress:
+        print("training samples: " + ", ".join(f"{k} {v}" for k, v in samples.items()), file=sys.stderr)
+
+    model = build_model(config.crop.size, config.crop.channels)
+    steps = config.epochs * int(np.ceil(len(crops.labels) / config.batch_size))
+    schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, steps, alpha=0.02)
+    model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay),
+                  loss="binary_crossentropy", metrics=["binary_accuracy"])
+    labels = crops.labels.astype(np.float32)
+    verbose = (1 if sys.stderr.isatty() else 2) if progress else 0
+    history = []
+    for epoch in range(config.epochs):
+        inputs = augment_batch(crops.inputs, rng).astype(np.float32)
+        fitted = model.fit(inputs, labels, sample_weight=weights, batch_size=config.batch_size,
+                           initial_epoch=epoch, epochs=epoch + 1, shuffle=True, verbose=verbose)
+        history.append({k: float(v[-1]) for k, v in fitted.history.items()})
+
+    out = Path(out)
+    export_tflite(model, out)
+    info = ModelInfo(version=config.version, crop=config.crop, training={
+        "data": [Path(d).name for d in data_dirs], "samples": samples,
+        "subjects": sorted({p.subject for p in presentations}),
+        **{k: v for k, v in asdict(config).items() if k not in ("crop", "version")}})
+    info.save(out)
+    return TrainResult(model_path=out, info=info, samples=samples,
+                       final_loss=history[-1]["loss"], seconds=time.monotonic() - started,
+                       history=history)

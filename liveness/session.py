@@ -1,0 +1,276 @@
+"""One verification session over a stream of frames: the engine's per-stream state.
+
+A :class:`VerificationSession` owns everything that must not be shared
+between streams — its YuNet and SFace networks, a FaceLandmarker in VIDEO
+mode (increasing timestamps), the passive-liveness interpreter, the challenge
+state machine and the measurements — so several sessions run at once in one
+process. :meth:`process` is thread-safe: the WebRTC callback thread feeds
+frames while the page thread reads :attr:`verdict`.
+
+What runs on every frame and what does not (see ``python -m liveness bench``):
+YuNet at ``policy.detection_width`` (a selfie face is large), the landmarker,
+the quality gates and the passive CNN (every ``passive_every_n`` frames) run
+per frame; SFace (the costliest, ~20 ms) only every
+``policy.continuity_every_s`` seconds, which is enough to prove the face
+stays the document's.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import uuid
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from .challenge import Challenge, ChallengeStatus, Step, random_steps
+from .detection import Face, FaceDetector
+from .matching import EnrolledFace, FaceEmbedder, cosine_similarity
+from .policy import DEFAULT_POLICY, Policy
+from .quality import QualityReport, assess_quality
+from .registry import manifest
+from .signals import FaceSignals, FaceSignalTracker
+from .verdict import SessionMeasurements, Verdict, decide
+
+# A second face counts when at least this fraction of the main face's area
+# (smaller detections are background people far away, or false positives).
+SECOND_FACE_AREA_FRACTION = 0.25
+# Consecutive identity samples below the continuity threshold before the
+# session decides the face was swapped (one blurred sample is not enough).
+FACE_CHANGED_SAMPLES = 2
+MAX_KEY_FRAMES = 12
+_FROZEN_SIZE = (64, 48)
+
+_SHIPPED = object()  # "load the shipped passive model"
+
+
+@dataclass(frozen=True)
+class FrameResult:
+    """Everything the engine concluded about one frame."""
+
+    timestamp_s: float
+    faces: tuple[Face, ...]
+    face: Face | None
+    signals: FaceSignals | None
+    quality: QualityReport | None
+    passive_score: float | None
+    similarity: float | None  # the latest identity sample (document or first frame)
+    challenge: ChallengeStatus
+    verdict: Verdict | None
+
+
+@dataclass
+class Evidence:
+    """Material for a case: labelled key frames, per-frame series, challenge timeline."""
+
+    key_frames: list[tuple[str, np.ndarray]]
+    series: dict[str, list]
+    timeline: list[dict]
+
+
+def model_versions(passive) -> dict[str, str]:
+    versions = {name: f"{entry.filename}@{entry.sha256[:12]}" for name, entry in manifest().items()}
+    versions["passive"] = passive.version if passive is not None else "none"
+    return versions
+
+
+@dataclass
+class _Series:
+    t: list = field(default_factory=list)
+    face: list = field(default_factory=list)
+    smile: list = field(default_factory=list)
+    blink: list = field(default_factory=list)
+    yaw: list = field(default_factory=list)
+    passive: list = field(default_factory=list)
+    similarity: list = field(default_factory=list)
+    quality_ok: list = field(default_factory=list)
+
+
+class VerificationSession:
+    """A whole verification: document face, challenge, passive liveness, verdict.
+
+    document: the enrolled document face (:func:`matching.enroll_face`), or None
+    when there is none (the verdict then says ``no_document``). steps: the
+    challenge, or None for a random one chosen here, server-side. passive: a
+    ``PassiveLiveness`` (default: the shipped model), or None to run without
+    one (the verdict then says ``passive_unavailable``).
+    """
+
+    def __init__(self, document: EnrolledFace | None = None, policy: Policy = DEFAULT_POLICY,
+                 steps: list[Step] | None = None, passive=_SHIPPED,
+                 session_id: str | None = None, nonce: str | None = None):
+        self.policy = policy
+        self.id = session_id or uuid.uuid4().hex
+        self.nonce = nonce or secrets.token_urlsafe(16)
+        self.steps = list(steps) if steps else random_steps(policy)
+        self.document = document
+        if passive is _SHIPPED:
+            from .passive import load_passive_model
+            passive = load_passive_model()
+        self._passive = passive
+        self._detector = FaceDetector(score_threshold=policy.detection_score)
+        self._embedder = FaceEmbedder()
+        self._tracker = FaceSignalTracker()
+        self._challenge = Challenge(self.steps, policy)
+        self._lock = threading.Lock()
+        self._m = SessionMeasurements(
+            document_reason=("no_document" if document is None else
+                             None if document.ok else f"document_{document.reason}"),
+            passive_available=passive is not None,
+        )
+        self._series = _Series()
+        self._key_frames: list[tuple[str, np.ndarray]] = []
+        self._events_seen = 0
+        self._first_t: float | None = None
+        self._previous_small: np.ndarray | None = None
+        self._reference: np.ndarray | None = document.embedding if document is not None and document.ok else None
+        self._last_identity_t = -1e9
+        self._last_similarity: float | None = None
+        self._low_identity_run = 0
+        self._identity_confirmed = False
+        self._verdict: Verdict | None = None
+        self._last: FrameResult | None = None
+
+    # -- per frame -------------------------------------------------------------------------
+
+    def process(self, frame: np.ndarray, timestamp_s: float) -> FrameResult:
+        """Analyse one BGR frame taken at ``timestamp_s`` (seconds, increasing)."""
+        with self._lock:
+            if self._verdict is not None:
+                return self._last
+            result = self._analyse(frame, timestamp_s)
+            self._last = result
+            return result
+
+    def _analyse(self, frame: np.ndarray, t: float) -> FrameResult:
+        m, p = self._m, self.policy
+        if self._first_t is None:
+            self._first_t = t
+        m.frames += 1
+        m.duration_s = t - self._first_t
+        self._note_frozen(frame)
+
+        faces = self._detector.detect(frame, max_side=p.detection_width)
+        face = faces[0] if faces else None
+        several = face is not None and sum(
+            f.area >= SECOND_FACE_AREA_FRACTION * face.area for f in faces) > 1
+        signals = quality = passive_score = None
+        if face is not None:
+            m.frames_with_face += 1
+            m.multiple_face_frames += several
+            signals = self._tracker.process(frame, t)
+            quality = assess_quality(frame, face, p)
+            m.quality_ok_frames += quality.ok
+            if self._passive is not None and m.frames_with_face % p.passive_every_n == 0:
+                passive_score = float(self._passive.score(frame, face))
+                m.passive_scores.append(passive_score)
+            if not several:
+                self._check_identity(frame, face, t)
+        usable = signals if face is not None and not several else None
+        status = self._challenge.update(t, usable)
+        self._collect_key_frames(frame, face, passive_score)
+        self._record(t, face, signals, passive_score, quality)
+        if status.finished and self._verdict is None:
+            self._finalize()
+        return FrameResult(t, tuple(faces), face, signals, quality, passive_score,
+                           self._last_similarity, status, self._verdict)
+
+    def _note_frozen(self, frame: np.ndarray) -> None:
+        small = cv2.resize(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), _FROZEN_SIZE,
+                           interpolation=cv2.INTER_AREA).astype(np.int16)
+        if self._previous_small is not None and \
+                float(np.abs(small - self._previous_small).mean()) <= self.policy.frozen_max_diff:
+            self._m.frozen_frames += 1
+        self._previous_small = small
+
+    def _check_identity(self, frame: np.ndarray, face: Face, t: float) -> None:
+        """Sample the live face's identity; fail the challenge if it is swapped."""
+        if t - self._last_identity_t < self.policy.continuity_every_s:
+            return
+        self._last_identity_t = t
+        embedding = self._embedder.embed(frame, face)
+        if self._reference is None:  # no document: the first live face is the reference
+            self._reference = embedding
+            return
+        similarity = cosine_similarity(self._reference, embedding)
+        self._last_similarity = similarity
+        if self._m.document_reason is None:
+            self._m.similarities.append(similarity)
+        if similarity >= self.policy.continuity_threshold:
+            self._identity_confirmed = True
+            self._low_identity_run = 0
+            return
+        self._low_identity_run += 1
+        if self._low_identity_run >= FACE_CHANGED_SAMPLES:
+            # Never matched the document: a mismatch, not a swap; stop early either way.
+            swapped = self._identity_confirmed or self._m.document_reason is not None
+            self._m.face_changed = swapped
+            self._challenge.fail(t, "face_changed" if swapped else "document_mismatch",
+                                 f"similarity {similarity:.3f}")
+
+    def _collect_key_frames(self, frame: np.ndarray, face: Face | None, passive_score) -> None:
+        events = self._challenge.events
+        labels = [f"{e.step}:{e.event}" for e in events[self._events_seen:]]
+        self._events_seen = len(events)
+        if face is not None and not any(label.startswith("first_face") for label, _ in self._key_frames):
+            labels.insert(0, "first_face")
+        if passive_score is not None and passive_score < self.policy.passive_threshold and \
+                not any(label == "lowest_live_score" for label, _ in self._key_frames):
+            labels.append("lowest_live_score")
+        for label in labels:
+            if len(self._key_frames) < MAX_KEY_FRAMES:
+                self._key_frames.append((label, frame.copy()))
+
+    def _record(self, t, face, signals, passive_score, quality) -> None:
+        s = self._series
+        s.t.append(round(t, 3))
+        s.face.append(face is not None)
+        s.smile.append(None if signals is None else round(signals.smile, 4))
+        s.blink.append(None if signals is None else round(signals.blink, 4))
+        s.yaw.append(None if signals is None else round(signals.yaw, 2))
+        s.passive.append(None if passive_score is None else round(passive_score, 4))
+        s.similarity.append(None if self._last_similarity is None else round(self._last_similarity, 4))
+        s.quality_ok.append(None if quality is None else quality.ok)
+
+    # -- end -------------------------------------------------------------------------------
+
+    def _finalize(self) -> Verdict:
+        m = self._m
+        m.challenge_finished = self._challenge.finished
+        m.challenge_failure = self._challenge.failure
+        m.challenge_timed_out = self._challenge.timed_out
+        m.challenge_peaks = dict(self._challenge.peak)
+        self._verdict = decide(self.id, m, self.policy, model_versions(self._passive),
+                               [s.value for s in self.steps],
+                               [e.to_dict() for e in self._challenge.events])
+        return self._verdict
+
+    def finish(self) -> Verdict:
+        """End the session now (the stream stopped, the video ended); idempotent."""
+        with self._lock:
+            return self._verdict or self._finalize()
+
+    @property
+    def verdict(self) -> Verdict | None:
+        return self._verdict
+
+    @property
+    def measurements(self) -> SessionMeasurements:
+        return self._m
+
+    def evidence(self) -> Evidence:
+        with self._lock:
+            return Evidence(list(self._key_frames), dict(vars(self._series)),
+                            [e.to_dict() for e in self._challenge.events])
+
+    def close(self) -> None:
+        with self._lock:
+            self._tracker.close()
+
+    def __enter__(self) -> "VerificationSession":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
