@@ -87,7 +87,8 @@ class LiveCheck:
                 self._t0 = start
         # Server clock, not the browser's timestamps: the deadlines are ours to keep.
         result = self.session.process(image, start - self._t0)
-        annotated = draw_frame(image, result, lang=self.lang, show_scores=self._show_scores)
+        annotated = draw_frame(image, result, lang=self.lang, show_scores=self._show_scores,
+                               policy=self.session.policy)
         self._publish(result)
         if result.verdict is not None:
             self._report(result.verdict)

@@ -1,0 +1,128 @@
+"""Customer page: ID document, then the live check over WebRTC, then the verdict."""
+
+import ui  # noqa: F401  (engine first: native load order)
+
+import hashlib
+import queue
+
+import cv2
+import streamlit as st
+from streamlit_webrtc import WebRtcMode, webrtc_streamer
+
+from liveness.config import settings
+from liveness.media import MediaError, read_image
+from ui.app_config import app_config
+from ui.common import setup_page, tr
+from ui.live import LiveCheck
+from ui.resources import document_enroller
+from ui.verdict_view import show_verdict
+
+lang = setup_page("verify_title", "🪪")
+config = app_config()
+show_scores = not settings().production
+
+# -- 1. document -----------------------------------------------------------------------------
+st.subheader(tr("verify_document_title"))
+upload_tab, camera_tab = st.tabs([tr("verify_document_upload"), tr("verify_document_camera")])
+with upload_tab:
+    uploaded = st.file_uploader(tr("verify_document_upload"), type=["jpg", "jpeg", "png", "webp"],
+                                key="document_upload", label_visibility="collapsed")
+with camera_tab:
+    photographed = st.camera_input(tr("verify_document_camera"), key="document_camera",
+                                   label_visibility="collapsed")
+document_file = uploaded or photographed
+
+document = None
+if document_file is not None:
+    data = document_file.getvalue()
+    digest = hashlib.sha256(data).hexdigest()
+    if st.session_state.get("document_digest") != digest:
+        try:
+            image = read_image(data)
+        except MediaError as error:
+            st.error(str(error))
+            st.stop()
+        enrolled = document_enroller(config.policy.detection_score).enroll(image, config.policy)
+        st.session_state.update(document_digest=digest, document=enrolled, document_image=image)
+    document = st.session_state["document"]
+    shown = st.session_state["document_image"].copy()
+    for face in document.all_faces:
+        x, y, w, h = (int(v) for v in face.box)
+        color = (80, 200, 80) if face is document.face else (60, 60, 230)
+        cv2.rectangle(shown, (x, y), (x + w, y + h), color, max(2, shown.shape[1] // 300))
+    column, _ = st.columns([1, 2])
+    column.image(shown, channels="BGR", width="stretch")
+    if document.ok:
+        column.success(tr("verify_document_face_found"))
+    else:
+        column.error(tr(f"document_{document.reason}"))
+else:
+    st.info(tr("verify_document_needed"))
+
+# -- 2. live check ---------------------------------------------------------------------------
+st.subheader(tr("verify_live_title"))
+st.markdown(tr("verify_live_help"))
+
+# One LiveCheck per document and per attempt: a new document or "new check" starts over.
+check_key = (st.session_state.get("document_digest"), st.session_state.get("attempt", 0))
+if st.session_state.get("live_check_key") != check_key:
+    previous = st.session_state.get("live_check")
+    if previous is not None:
+        previous.close()
+    st.session_state.live_check = LiveCheck(document, config.policy, config.fixed_steps, lang, show_scores)
+    st.session_state.live_check_key = check_key
+check: LiveCheck = st.session_state.live_check
+check.lang = lang  # the overlay follows a language switch mid-stream
+
+ctx = webrtc_streamer(
+    key=f"verification-{check.session.id}",
+    mode=WebRtcMode.SENDRECV,
+    rtc_configuration={"iceServers": config.ice_servers},
+    media_stream_constraints={"video": {"width": 640, "height": 480}, "audio": False},
+    video_frame_callback=check.on_frame,
+    on_video_ended=check.finish,
+    async_processing=True,
+    translations={name: tr(f"webrtc_{name}") for name in
+                  ("start", "stop", "select_device", "media_api_not_available",
+                   "device_ask_permission", "device_not_available", "device_access_denied")},
+)
+
+if show_scores:
+    st.caption(f"{tr('verify_steps')}: " + " → ".join(tr(f"step_{s.value}") for s in check.session.steps))
+progress = st.empty()
+speed_line = st.empty()
+
+if ctx.state.playing and check.verdict is None:
+    progress.info(tr("verify_waiting_frames"))
+    while ctx.state.playing:
+        try:
+            result = check.results.get(timeout=1.0)
+        except queue.Empty:  # no frame yet
+            continue
+        status = result.challenge
+        with progress.container():
+            st.markdown(f"**{tr(status.instruction)}**")
+            if not status.finished:
+                st.progress(status.index / status.total,
+                            text=tr("verify_step_of", index=status.index + 1, total=status.total)
+                            + (f" · {tr('verify_remaining', seconds=status.remaining_s)}"
+                               if status.remaining_s is not None else ""))
+        speed = check.speed()
+        if show_scores and speed is not None:
+            speed_line.caption(tr("verify_speed", fps=speed.fps, ms=speed.mean_ms, p95=speed.p95_ms))
+        if result.verdict is not None:
+            break
+elif not ctx.state.playing and check.started:
+    check.finish()  # the customer stopped the camera: decide with what we have
+
+# -- 3. verdict ------------------------------------------------------------------------------
+if check.verdict is not None:
+    progress.empty()
+    st.subheader(tr("verify_result_title"))
+    show_verdict(check.verdict, show_scores=show_scores, customer=True)
+    speed = check.speed()
+    if show_scores and speed is not None:
+        speed_line.caption(tr("verify_speed", fps=speed.fps, ms=speed.mean_ms, p95=speed.p95_ms))
+    if st.button(tr("verify_again")):
+        st.session_state.attempt = st.session_state.get("attempt", 0) + 1
+        st.rerun()

@@ -1,0 +1,175 @@
+"""End to end in headless Chromium: the Verificação page over WebRTC with a fake camera.
+
+Chromium plays an MJPEG file as its camera (``--use-file-for-fake-video-capture``);
+the app runs as a real ``streamlit run`` server on 127.0.0.1. Screenshots go
+to var/screenshots/ (gitignored). The live speed figures are printed, not
+asserted: timing depends on the machine.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+import liveness  # noqa: F401  (native load order, before cv2-heavy imports)
+import cv2
+import numpy as np
+
+from liveness.config import PROJECT_ROOT, settings
+from liveness.media import iter_video
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = Path("/usr/bin/chromium")
+SMILING_CLIP = settings().data_dir / "video" / "cap12_edit_640x480.mjpeg"
+STILL_PHOTO = settings().data_dir / "pad" / "nuaa" / "live"
+SCREENSHOTS = PROJECT_ROOT / "var" / "screenshots"
+VERDICT_TEXT = re.compile(r"Cadastro aceito|Enviado para análise")
+SPEED_TEXT = re.compile(r"([\d.]+) quadros/s processados, (\d+) ms por quadro \(p95 (\d+) ms\)")
+
+
+def _require(path: Path, what: str) -> None:
+    if path.exists():
+        return
+    message = f"{what} missing: {path}"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message + " (CI runs scripts/ensure_chromium.sh first)")
+    pytest.skip(message)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    """A real app server, challenge fixed to one smile with a long deadline."""
+    var_dir = tmp_path_factory.mktemp("var")
+    port = _free_port()
+    env = {**os.environ, "LIVENESS_VAR_DIR": str(var_dir), "LIVENESS_MODE": "demo",
+           "LIVENESS_APP_STEPS": "smile", "LIVENESS_APP_STEP_TIMEOUT_S": "30"}
+    log = (var_dir / "streamlit.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.address", "127.0.0.1", "--server.port", str(port),
+         "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
+        cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(url + "/_stcore/health", timeout=1)
+                break
+            except OSError:
+                if server.poll() is not None:
+                    raise RuntimeError((var_dir / "streamlit.log").read_text())
+                time.sleep(0.5)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+        print((var_dir / "streamlit.log").read_text()[-3000:])
+
+
+def _browser(playwright, camera_file: Path):
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=[
+        "--headless", "--no-sandbox", "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={camera_file}",
+        "--allow-loopback-in-peer-connection", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"])
+
+
+def _document_from_clip(clip: Path, out: Path) -> Path:
+    """A still of the clip's person (its first second), standing in for their ID photo."""
+    frame = next(f for f in iter_video(clip, max_frames=20) if f.index == 15)
+    cv2.imwrite(str(out), frame.image)
+    return out
+
+
+def _still_photo_clip(out: Path, seconds: float = 20, fps: int = 15) -> Path:
+    """One photo slowly panned and zoomed, as MJPEG: a printed-photo attack on the camera."""
+    photo = cv2.imread(str(sorted(STILL_PHOTO.rglob("*.jpg"))[0]))
+    photo = cv2.resize(photo, (960, 720))
+    with out.open("wb") as f:
+        for i in range(int(seconds * fps)):
+            phase = i / (seconds * fps)
+            zoom = 1.0 + 0.2 * np.sin(2 * np.pi * phase)
+            w, h = int(640 / zoom * 1.2), int(480 / zoom * 1.2)
+            x = int((960 - w) * (0.5 + 0.4 * np.sin(4 * np.pi * phase)))
+            y = int((720 - h) * 0.5)
+            crop = cv2.resize(photo[y:y + h, x:x + w], (640, 480))
+            f.write(cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes())
+    return out
+
+
+def _run_check(app_url: str, camera_file: Path, document: Path, name: str,
+               timeout_s: float = 90) -> tuple[str, str]:
+    """Open Verificação, upload the document, start the camera, wait for the verdict."""
+    from playwright.sync_api import sync_playwright
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = _browser(playwright, camera_file)
+        page = browser.new_page(viewport={"width": 1280, "height": 1600})
+        page.goto(app_url + "/Verificação")
+        page.get_by_text("1. Documento de identidade").wait_for(timeout=60_000)
+        page.locator('input[type="file"]').first.set_input_files(str(document))
+        page.get_by_text("Rosto encontrado no documento").wait_for(timeout=60_000)
+        frame = page.frame_locator('iframe[title*="webrtc_streamer"]')
+        frame.get_by_role("button", name="Iniciar").click(timeout=60_000)
+        page.get_by_text("quadros/s processados").wait_for(timeout=60_000)
+        # Frames drawn by the server: the output video plays inside the iframe.
+        displayed_fps = frame.locator("video").evaluate(
+            """video => new Promise(resolve => {
+                   let n = 0; const start = performance.now();
+                   const tick = () => { n++; if (performance.now() - start < 3000)
+                       video.requestVideoFrameCallback(tick);
+                       else resolve(n * 1000 / (performance.now() - start)); };
+                   video.requestVideoFrameCallback(tick); })""")
+        page.screenshot(path=str(SCREENSHOTS / f"{name}_live.png"), full_page=True)
+        page.get_by_text(VERDICT_TEXT).first.wait_for(timeout=timeout_s * 1000)
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}_verdict.png"), full_page=True)
+        text = page.inner_text("body")
+        browser.close()
+    speed = SPEED_TEXT.findall(text)
+    print(f"\n[{name}] live speed at 640x480: {speed[-1][0]} frames/s processed by the server, "
+          f"{speed[-1][1]} ms added per frame (p95 {speed[-1][2]} ms); "
+          f"browser displays {displayed_fps:.1f} frames/s" if speed else f"[{name}] no speed line")
+    return ("accepted" if "Cadastro aceito" in text else "review"), text
+
+
+def test_smiling_clip_reaches_a_verdict(app_url, tmp_path):
+    _require(CHROMIUM, "Chromium")
+    _require(SMILING_CLIP, "fake camera clip")
+    document = _document_from_clip(SMILING_CLIP, tmp_path / "document.jpg")
+    decision, text = _run_check(app_url, SMILING_CLIP, document, "smiling_clip")
+    assert "Pronto!" in text or "O sorriso não foi detectado" not in text
+    if decision == "review":
+        # Everything the person did passed; only a missing model may hold it back.
+        reasons = text.split("Motivos", 1)[-1]
+        assert "O sorriso não foi detectado" not in reasons
+        assert "O rosto não corresponde ao documento" not in reasons
+        assert "Modelo de prova de vida indisponível" in reasons
+
+
+def test_still_photo_never_accepted(app_url, tmp_path):
+    _require(CHROMIUM, "Chromium")
+    _require(STILL_PHOTO, "still photo")
+    camera = _still_photo_clip(tmp_path / "still_photo.mjpeg")
+    document = tmp_path / "document.jpg"
+    shutil.copy(sorted(STILL_PHOTO.rglob("*.jpg"))[0], document)
+    decision, _ = _run_check(app_url, camera, document, "still_photo")
+    assert decision == "review"
