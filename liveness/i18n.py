@@ -98,6 +98,8 @@ TEXT: dict[str, dict[str, str]] = {
     "verify_again": {"pt": "Fazer nova verificação", "en": "Start a new check"},
     "verify_speed": {"pt": "{fps:.1f} quadros/s processados, {ms:.0f} ms por quadro (p95 {p95:.0f} ms)", "en": "{fps:.1f} frames/s processed, {ms:.0f} ms per frame (p95 {p95:.0f} ms)"},
     "verify_case_saved": {"pt": "Caso registrado: {case_id}", "en": "Case recorded: {case_id}"},
+    "verify_locked_out": {"pt": "Muitas tentativas sem sucesso. Tente novamente depois das {until}.", "en": "Too many unsuccessful attempts. Try again after {until}."},
+    "verify_not_recorded": {"pt": "Não foi possível registrar a verificação: {error}", "en": "The check could not be recorded: {error}"},
     "verify_accepted_text": {"pt": "Tudo certo: sua identidade foi confirmada.", "en": "All good: your identity was confirmed."},
     "verify_review_text": {"pt": "Sua verificação será analisada por nossa equipe. Você receberá a resposta em breve.", "en": "Our team will review your verification. You will hear from us soon."},
     "live_probability": {"pt": "Probabilidade de rosto real", "en": "Live probability"},

@@ -11,7 +11,9 @@ from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
 from liveness.config import settings
 from liveness.media import MediaError, read_image
+from liveness.store import LockedOut
 from ui.app_config import app_config
+from ui.cases import customer_ref, open_grant, record, store
 from ui.common import setup_page, tr
 from ui.live import LiveCheck
 from ui.resources import document_enroller
@@ -69,7 +71,17 @@ if st.session_state.get("live_check_key") != check_key:
     previous = st.session_state.get("live_check")
     if previous is not None:
         previous.close()
-    st.session_state.live_check = LiveCheck(document, config.policy, config.fixed_steps, lang, show_scores)
+    try:
+        grant = open_grant(customer_ref())
+    except LockedOut as error:
+        st.error(tr("verify_locked_out", until=error.until.astimezone().strftime("%H:%M")))
+        st.stop()
+    case_store = store()
+    st.session_state.live_check = LiveCheck(
+        document, config.policy, config.fixed_steps, lang, show_scores,
+        session_id=grant.session_id, nonce=grant.nonce,
+        on_verdict=lambda session, verdict: record(case_store, session.id, session.nonce,
+                                                   verdict.to_dict(), session.evidence()))
     st.session_state.live_check_key = check_key
 check: LiveCheck = st.session_state.live_check
 check.lang = lang  # the overlay follows a language switch mid-stream
@@ -120,6 +132,11 @@ if check.verdict is not None:
     progress.empty()
     st.subheader(tr("verify_result_title"))
     show_verdict(check.verdict, show_scores=show_scores, customer=True)
+    check.wait_recorded(10)
+    if check.record_error is not None:
+        st.error(tr("verify_not_recorded", error=check.record_error))
+    elif check.recorded is not None and show_scores:
+        st.caption(tr("verify_case_saved", case_id=check.recorded.id))
     speed = check.speed()
     if show_scores and speed is not None:
         speed_line.caption(tr("verify_speed", fps=speed.fps, ms=speed.mean_ms, p95=speed.p95_ms))

@@ -122,7 +122,7 @@ def _run_check(app_url: str, camera_file: Path, document: Path, name: str,
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = _browser(playwright, camera_file)
-        page = browser.new_page(viewport={"width": 1280, "height": 1600})
+        page = browser.new_page(viewport={"width": 1280, "height": 2600})
         page.goto(app_url + "/Verificação")
         page.get_by_text("1. Documento de identidade").wait_for(timeout=60_000)
         page.locator('input[type="file"]').first.set_input_files(str(document))

@@ -61,14 +61,20 @@ class _SpeedMeter:
 class LiveCheck:
     """One customer's check: document, engine session, results for the page.
 
+    session_id, nonce: the store's single-use grant for this check.
     on_verdict(session, verdict) is called once per session, from whichever
-    thread ends it (to record the case); it must not raise.
+    thread ends it, to record the case; its return value (the case) or its
+    exception is kept in ``recorded`` / ``record_error`` for the page.
     """
 
     def __init__(self, document: EnrolledFace | None, policy: Policy, steps: list[Step] | None,
-                 lang: str, show_scores: bool,
-                 on_verdict: Callable[[VerificationSession, Verdict], None] | None = None):
-        self.session = VerificationSession(document=document, policy=policy, steps=steps)
+                 lang: str, show_scores: bool, session_id: str | None = None, nonce: str | None = None,
+                 on_verdict: Callable[[VerificationSession, Verdict], object] | None = None):
+        self.session = VerificationSession(document=document, policy=policy, steps=steps,
+                                           session_id=session_id, nonce=nonce)
+        self.recorded = None
+        self.record_error: Exception | None = None
+        self._record_done = threading.Event()
         self.results: queue.Queue[FrameResult] = queue.Queue(maxsize=1)
         self.lang = lang
         self._show_scores = show_scores
@@ -115,13 +121,21 @@ class LiveCheck:
                 return
             self._reported = True
         if self._on_verdict is not None:
-            self._on_verdict(self.session, verdict)
+            try:
+                self.recorded = self._on_verdict(self.session, verdict)
+            except Exception as error:  # shown on the page; the stream must go on
+                self.record_error = error
+        self._record_done.set()
 
     def finish(self) -> Verdict:
         """End the check (the stream stopped); idempotent."""
         verdict = self.session.finish()
         self._report(verdict)
         return verdict
+
+    def wait_recorded(self, timeout_s: float) -> bool:
+        """Wait for on_verdict (it may still run on the worker thread when the page sees the verdict)."""
+        return self._record_done.wait(timeout_s)
 
     @property
     def started(self) -> bool:
