@@ -118,12 +118,17 @@ class Challenge:
         return self._timed_out
 
     @property
+    def status_index(self) -> int:
+        """Index of the current step (the last one once finished)."""
+        return min(self._index, len(self.steps) - 1)
+
+    @property
     def failure(self) -> str | None:
         return self._failure
 
     def _status(self, t: float) -> ChallengeStatus:
         if self.finished:
-            return ChallengeStatus(None, min(self._index, len(self.steps) - 1), len(self.steps),
+            return ChallengeStatus(None, self.status_index, len(self.steps),
                                    "done" if self.passed else "failed", None, True,
                                    self.passed, self._failure)
         step = self.steps[self._index]

@@ -62,6 +62,11 @@ class Policy:
     frozen_max_diff: float = 0.02  # exact repeats; edited webcam clips already go below 0.1
     frozen_min_fraction: float = 0.9
 
+    # A recorded video is analysed at this many frames per second at most
+    # (a blink can last only two frames at 25 fps: thinning below the
+    # camera's rate loses blinks).
+    video_analysis_fps: float = 30.0
+
     # Documents are large photos where faces are small.
     document_max_side: int = 1600
 

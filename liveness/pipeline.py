@@ -1,0 +1,116 @@
+"""A whole verification from a recorded video: the reviewer's path and the CLI's.
+
+The same :class:`session.VerificationSession` as the live page runs over the
+video's frames (thinned to ``policy.video_analysis_fps``); optionally an
+annotated H.264 copy is written for replay.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .challenge import Step
+from .matching import EnrolledFace, enroll_face
+from .media import VideoInfo, iter_video, probe_video
+from .overlay import draw_frame
+from .policy import DEFAULT_POLICY, Policy
+from .session import _SHIPPED, Evidence, VerificationSession
+from .verdict import Verdict
+
+
+@dataclass(frozen=True)
+class VideoVerification:
+    verdict: Verdict
+    evidence: Evidence
+    info: VideoInfo
+    frames_analysed: int
+    elapsed_s: float
+    annotated_path: Path | None
+
+    def to_dict(self) -> dict:
+        return {
+            **self.verdict.to_dict(),
+            "video": {"width": self.info.width, "height": self.info.height, "fps": self.info.fps,
+                      "kind": self.info.kind, "frames_analysed": self.frames_analysed},
+            "elapsed_s": round(self.elapsed_s, 3),
+            "annotated": str(self.annotated_path) if self.annotated_path else None,
+        }
+
+
+class AnnotatedVideoWriter:
+    """H.264 MP4 (plays in browsers) through PyAV, opened on the first frame."""
+
+    def __init__(self, path: Path, fps: float):
+        self.path, self._fps = Path(path), fps
+        self._container = self._stream = None
+
+    def write(self, frame: np.ndarray) -> None:
+        import av
+
+        if self._container is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._container = av.open(str(self.path), mode="w")
+            self._stream = self._container.add_stream("libx264", rate=round(self._fps))
+            self._stream.width = frame.shape[1] - frame.shape[1] % 2  # yuv420p needs even sizes
+            self._stream.height = frame.shape[0] - frame.shape[0] % 2
+            self._stream.pix_fmt = "yuv420p"
+            self._stream.options = {"preset": "veryfast", "crf": "26"}
+        even = frame[: self._stream.height, : self._stream.width]
+        for packet in self._stream.encode(av.VideoFrame.from_ndarray(even, format="bgr24")):
+            self._container.mux(packet)
+
+    def close(self) -> None:
+        if self._container is not None:
+            for packet in self._stream.encode():
+                self._container.mux(packet)
+            self._container.close()
+            self._container = None
+
+
+def verify_video(path: str | Path, document: np.ndarray | EnrolledFace | None = None,
+                 steps: list[Step] | None = None, policy: Policy = DEFAULT_POLICY,
+                 passive=_SHIPPED, progress: Callable[[int, int | None], None] | None = None,
+                 annotated_out: str | Path | None = None, lang: str = "pt",
+                 show_scores: bool = True) -> VideoVerification:
+    """Run a verification session over a recorded video.
+
+    document: the ID photo (BGR image) or an already enrolled face, or None.
+    steps: the challenge to check (None: a random one, as a live session would
+    get — pass the steps the customer was actually asked for).
+    progress: called as ``progress(frames_read, frames_expected_or_None)``.
+    """
+    started = time.perf_counter()
+    info = probe_video(path)
+    if isinstance(document, np.ndarray):
+        document = enroll_face(document, policy)
+    writer = AnnotatedVideoWriter(Path(annotated_out), min(info.fps, policy.video_analysis_fps)) \
+        if annotated_out else None
+    min_gap = 1.0 / policy.video_analysis_fps - 1e-3
+    last_t = None
+    analysed = 0
+    with VerificationSession(document=document, policy=policy, steps=steps, passive=passive) as session:
+        try:
+            for frame in iter_video(path):
+                if progress:
+                    progress(frame.index + 1, info.frame_count)
+                if last_t is not None and frame.timestamp_s - last_t < min_gap:
+                    continue
+                last_t = frame.timestamp_s
+                result = session.process(frame.image, frame.timestamp_s)
+                analysed += 1
+                if writer:
+                    writer.write(draw_frame(frame.image, result, lang, show_scores, policy))
+                if result.verdict is not None:
+                    break
+        finally:
+            if writer:
+                writer.close()
+        verdict = session.finish()
+        evidence = session.evidence()
+    return VideoVerification(verdict, evidence, info, analysed, time.perf_counter() - started,
+                             writer.path if writer else None)
