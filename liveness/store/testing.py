@@ -130,3 +130,11 @@ def evidence_for(marker: int) -> "EvidenceInput":
     frame = np.full((48, 64, 3), marker, np.uint8)
     return EvidenceInput(key_frames=[frame, frame.copy()], series={"marker": [float(marker)] * 5},
                          timestamps=[i / 30 for i in range(5)], timeline=[{"event": "start", "marker": marker}])
+
+
+def child_env() -> dict[str, str]:
+    """Environment for a test's child Python process: the repository importable."""
+    from ..config import PROJECT_ROOT
+
+    path = os.environ.get("PYTHONPATH")
+    return {**os.environ, "PYTHONPATH": f"{PROJECT_ROOT}{os.pathsep}{path}" if path else str(PROJECT_ROOT)}
