@@ -1,0 +1,280 @@
+"""Per-stage timing of the per-frame path on a real video, and ``verify`` speed.
+
+Frames are decoded once into memory (timed: the decode stage), then each
+stage runs over the same frames on its own, so one stage's cost does not
+hide in another's. The whole :meth:`VerificationSession.process` is timed
+separately on the same frames: that is the number the live page pays. Timing
+depends on the machine, so nothing here asserts: it prints.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .challenge import parse_steps
+from .detection import Face, FaceDetector
+from .matching import FaceEmbedder
+from .media import iter_video, probe_video
+from .overlay import draw_frame
+from .policy import DEFAULT_POLICY, Policy
+from .session import VerificationSession
+from .signals import FaceSignalTracker
+
+DEFAULT_FRAMES = 150
+# Sessions over the bench frames must not end early (a finished session skips
+# its frames), so the benchmark gives the challenge all the time it wants.
+_NO_DEADLINE = {"step_timeout_s": 1e9, "session_timeout_s": 1e9}
+
+
+@dataclass(frozen=True)
+class StageTiming:
+    """One stage: how often it runs, at what size, and its cost in ms."""
+
+    stage: str
+    runs: str             # e.g. "every frame", "every 0.5 s"
+    size: str             # the image size it works on
+    samples: list[float] = field(repr=False)
+    per_frame_share: float = 1.0  # calls per processed frame (amortisation)
+    in_session: bool = True       # part of VerificationSession.process
+
+    @property
+    def median_ms(self) -> float:
+        return float(np.median(self.samples)) if self.samples else float("nan")
+
+    @property
+    def p95_ms(self) -> float:
+        return float(np.percentile(self.samples, 95)) if self.samples else float("nan")
+
+    @property
+    def per_frame_ms(self) -> float:
+        return self.median_ms * self.per_frame_share
+
+    def to_dict(self) -> dict:
+        return {"stage": self.stage, "runs": self.runs, "size": self.size, "calls": len(self.samples),
+                "median_ms": round(self.median_ms, 2), "p95_ms": round(self.p95_ms, 2),
+                "per_frame_ms": round(self.per_frame_ms, 2), "in_session": self.in_session}
+
+
+@dataclass(frozen=True)
+class VerifySpeed:
+    video_s: float      # video time covered by the analysed frames
+    elapsed_s: float    # wall time of verify_video, model loading included
+    frames_analysed: int
+    verdict: str
+    reasons: tuple[str, ...]
+
+    @property
+    def realtime_factor(self) -> float:
+        return self.video_s / self.elapsed_s if self.elapsed_s else float("inf")
+
+    def to_dict(self) -> dict:
+        return {"video_s": round(self.video_s, 2), "elapsed_s": round(self.elapsed_s, 2),
+                "frames_analysed": self.frames_analysed,
+                "realtime_factor": round(self.realtime_factor, 2), "verdict": self.verdict,
+                "reasons": list(self.reasons)}
+
+
+@dataclass(frozen=True)
+class BenchReport:
+    video: str
+    width: int
+    height: int
+    fps: float
+    frames: int
+    faces_found: int
+    stages: list[StageTiming]
+    session: StageTiming
+    passive: str           # the model's version, or why it was not timed
+    verify: VerifySpeed | None
+
+    @property
+    def session_fps(self) -> float:
+        return 1000.0 / self.session.median_ms
+
+    def realtime_factor_at(self, fps: float) -> float:
+        """Projected verify speed on a video of ``fps`` frames/s, all analysed:
+        the frame interval over the mean (not median: throughput) decode + process."""
+        mean_ms = float(np.mean(self.stages[0].samples)) + float(np.mean(self.session.samples))
+        return (1000.0 / fps) / mean_ms
+
+    def to_dict(self) -> dict:
+        return {
+            "video": self.video, "width": self.width, "height": self.height, "fps": self.fps,
+            "frames": self.frames, "frames_with_face": self.faces_found,
+            "stages": [s.to_dict() for s in self.stages],
+            "session_process": self.session.to_dict(),
+            "session_fps": round(self.session_fps, 1),
+            "projected_realtime_factor_30fps": round(self.realtime_factor_at(30.0), 2),
+            "passive": self.passive,
+            "verify": self.verify.to_dict() if self.verify else None,
+        }
+
+
+def _timed(items: Iterable, work: Callable) -> list[float]:
+    """Milliseconds of ``work(item)`` for each item."""
+    samples = []
+    for item in items:
+        start = time.perf_counter()
+        work(item)
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def decode_frames(path: Path, count: int) -> tuple[list[np.ndarray], list[float], list[float]]:
+    """The first ``count`` frames (BGR), their timestamps and decode times in ms."""
+    frames, stamps, samples = [], [], []
+    video = iter_video(path, max_frames=count)
+    while True:
+        start = time.perf_counter()
+        frame = next(video, None)
+        if frame is None:
+            break
+        samples.append((time.perf_counter() - start) * 1000)
+        frames.append(frame.image)
+        stamps.append(frame.timestamp_s)
+    return frames, stamps, samples
+
+
+def _session(policy: Policy, passive, steps) -> VerificationSession:
+    return VerificationSession(document=None, policy=policy, steps=steps, passive=passive)
+
+
+def time_session(frames, stamps, policy: Policy, passive, steps) -> tuple[list[float], list]:
+    """ms of ``process`` per frame, and the results (a new session when one ends)."""
+    samples, results = [], []
+    session = _session(policy, passive, steps)
+    try:
+        for frame, t in zip(frames, stamps):
+            start = time.perf_counter()
+            result = session.process(frame, t)
+            samples.append((time.perf_counter() - start) * 1000)
+            results.append(result)
+            if result.verdict is not None:  # not timed: a new customer
+                session.close()
+                session = _session(policy, passive, steps)
+    finally:
+        session.close()
+    return samples, results
+
+
+def measure_verify(path: Path, policy: Policy, passive, steps) -> VerifySpeed:
+    from .pipeline import verify_video
+
+    run = verify_video(path, steps=steps, policy=policy, passive=passive)
+    # Video time the analysed frames cover, one frame interval included.
+    video_s = run.verdict.scores["duration_s"] + 1.0 / run.info.fps
+    return VerifySpeed(video_s, run.elapsed_s, run.frames_analysed,
+                       run.verdict.decision, run.verdict.reasons)
+
+
+def run_bench(path: str | Path, frames: int = DEFAULT_FRAMES, policy: Policy = DEFAULT_POLICY,
+              challenge: str = "smile,blink", with_verify: bool = True,
+              log: Callable[[str], None] = lambda _: None) -> BenchReport:
+    from .passive import load_passive_model
+
+    path = Path(path)
+    info = probe_video(path)
+    policy = policy.replace(**_NO_DEADLINE)
+    steps = parse_steps(challenge)
+
+    log("decoding")
+    images, stamps, decode_ms = decode_frames(path, frames)
+    h, w = images[0].shape[:2]
+    native = f"{w}x{h}"
+    fps = info.fps
+
+    log("detection")
+    small, full = FaceDetector(policy.detection_score), FaceDetector(policy.detection_score)
+    faces: list[Face | None] = []
+    detect_small = _timed(images, lambda im: faces.append(
+        next(iter(small.detect(im, max_side=policy.detection_width)), None)))
+    detect_full = _timed(images, lambda im: full.detect(im, max_side=640))
+    with_face = [(im, f) for im, f in zip(images, faces) if f is not None]
+
+    log("landmarks")
+    with FaceSignalTracker() as tracker:
+        landmark_ms = _timed(zip(images, stamps), lambda item: tracker.process(*item))
+
+    log("matching")
+    embedder = FaceEmbedder()
+    embed_ms = _timed(with_face, lambda item: embedder.embed(*item))
+    identity_share = 1.0 / max(1.0, fps * policy.continuity_every_s)
+
+    log("passive")
+    passive = load_passive_model()
+    passive_ms = _timed(with_face, lambda item: passive.score(*item)) if passive else []
+    passive_note = passive.version if passive else "not available (no model file)"
+
+    log("session")
+    session_ms, results = time_session(images, stamps, policy, passive, steps)
+
+    log("overlay")
+    overlay_ms = _timed(zip(images, results), lambda item: draw_frame(*item, policy=policy))
+
+    scale = min(1.0, policy.detection_width / max(w, h))
+    stages = [
+        StageTiming("decode", "every frame", native, decode_ms, in_session=False),
+        StageTiming("detection YuNet (policy)", "every frame",
+                    f"{round(w * scale)}x{round(h * scale)}", detect_small),
+        StageTiming("detection YuNet (alternative)", "not used", "640 max side", detect_full,
+                    per_frame_share=0.0, in_session=False),
+        StageTiming("landmarks FaceLandmarker", "every frame with a face", native, landmark_ms),
+        StageTiming("matching SFace", f"every {policy.continuity_every_s:g} s",
+                    "112x112 aligned", embed_ms, per_frame_share=identity_share),
+        StageTiming("passive CNN", f"every {policy.passive_every_n} frame(s) with a face",
+                    "face crops", passive_ms, per_frame_share=1.0 / policy.passive_every_n),
+        StageTiming("overlay draw_frame", "every frame (live page, annotated video)", native,
+                    overlay_ms, in_session=False),
+    ]
+    verify = None
+    if with_verify:
+        log("verify")
+        verify = measure_verify(path, policy, passive, steps)
+    return BenchReport(str(path), w, h, fps, len(images), len(with_face), stages,
+                       StageTiming("VerificationSession.process", "every frame", native, session_ms),
+                       passive_note, verify)
+
+
+def format_report(r: BenchReport) -> str:
+    def fmt(value: float) -> str:
+        return "    n/a" if np.isnan(value) else f"{value:7.2f}"
+
+    lines = [
+        f"{r.video}: {r.width}x{r.height} at {r.fps:g} fps; {r.frames} frames, "
+        f"a face in {r.faces_found}",
+        "",
+        f"{'stage':<32} {'runs':<40} {'size':<16} {'median':>7} {'p95':>7} {'ms/frame':>8}",
+    ]
+    for s in r.stages:
+        amortised = fmt(s.per_frame_ms) if s.in_session or s.stage == "decode" else "      -"
+        note = "" if s.samples else "  (not available)"
+        lines.append(f"{s.stage:<32} {s.runs:<40} {s.size:<16} {fmt(s.median_ms)} "
+                     f"{fmt(s.p95_ms)} {amortised:>8}{note}")
+    parts = sum(s.per_frame_ms for s in r.stages if s.in_session and s.samples)
+    lines += [
+        "",
+        f"sum of the session's stages, amortised: {parts:.2f} ms/frame "
+        "(plus quality gates, frozen check, bookkeeping)",
+        f"whole VerificationSession.process: median {r.session.median_ms:.2f} ms, "
+        f"p95 {r.session.p95_ms:.2f} ms -> {r.session_fps:.1f} frames/s "
+        f"(goal: median <= 20 ms)",
+        f"with decode and overlay: "
+        f"{1000.0 / (r.session.median_ms + r.stages[0].median_ms + r.stages[-1].median_ms):.1f} frames/s",
+        f"passive liveness: {r.passive}",
+    ]
+    lines.append(f"projected verify speed on a 30 fps video, every frame analysed: "
+                 f"{r.realtime_factor_at(30.0):.2f}x real time (mean decode + process per frame; goal: >= 2x)")
+    if r.verify:
+        v = r.verify
+        lines.append(
+            f"verify measured: {v.frames_analysed} frames analysed "
+            f"({v.frames_analysed / v.video_s:.1f} per second of video) covering "
+            f"{v.video_s:.1f} s of video in {v.elapsed_s:.1f} s, model loading included -> "
+            f"{v.realtime_factor:.2f}x real time; verdict {v.verdict} "
+            f"({', '.join(v.reasons) or 'no reasons'})")
+    return "\n".join(lines)
