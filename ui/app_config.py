@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from liveness.challenge import Step, parse_steps
 from liveness.config import settings
-from liveness.policy import DEFAULT_POLICY, Policy
+from liveness.policy import Policy
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,11 @@ class AppConfig:
     ice_servers: list[dict]
 
 
-def app_config(policy: Policy = DEFAULT_POLICY) -> AppConfig:
+def app_config(policy: Policy | None = None) -> AppConfig:
+    """The settings for this run; ``policy`` defaults to the store's current version."""
+    if policy is None:
+        from .cases import current_policy  # the store is opened lazily, once per process
+        policy = current_policy()
     steps_text = os.environ.get("LIVENESS_APP_STEPS", "").strip()
     timeout_text = os.environ.get("LIVENESS_APP_STEP_TIMEOUT_S", "").strip()
     if (steps_text or timeout_text) and settings().production:

@@ -8,7 +8,8 @@ import streamlit as st
 
 from liveness.session import Evidence as SessionEvidence
 from liveness.store import EvidenceInput, Store, open_store
-from liveness.store import cases, sessions
+from liveness.policy import Policy
+from liveness.store import cases, policies, sessions
 from liveness.store.sessions import SessionGrant
 
 
@@ -23,6 +24,11 @@ def _has_secrets() -> bool:
         return "evidence_key" in st.secrets
     except FileNotFoundError:  # no secrets.toml: the environment variable applies
         return False
+
+
+def current_policy() -> Policy:
+    """The policy version the AI team saved last (the shipped default before any)."""
+    return policies.current_policy(store()).policy
 
 
 def customer_ref() -> str:

@@ -98,8 +98,7 @@ class LiveCheck:
         self._publish(result)
         if result.verdict is not None:
             self._report(result.verdict)
-        out = av.VideoFrame.from_ndarray(annotated, format="bgr24")
-        out.pts, out.time_base = frame.pts, frame.time_base
+        out = av.VideoFrame.from_ndarray(annotated, format="bgr24")  # streamlit-webrtc stamps it
         with self._lock:
             self._speed.add(start, time.monotonic())
         return out

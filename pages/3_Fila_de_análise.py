@@ -1,0 +1,66 @@
+"""Review queue: cases sent to review, their evidence, and the reviewer's decision (a label)."""
+
+import ui  # noqa: F401  (engine first: native load order)
+
+import pandas as pd
+import streamlit as st
+
+from liveness.store import AlreadyDecided, CaseNotFound, EvidenceError, PermissionDenied
+from liveness.store import cases, reviews
+from ui.cases import store
+from ui.charts import show_timeline
+from ui.common import setup_page, tr
+from ui.login import require_user
+
+setup_page("queue_title", "🗂️")
+user = require_user("reviewer", "admin")
+
+queue = reviews.review_queue(store(), limit=200)
+st.caption(tr("queue_count", count=len(queue)))
+if not queue:
+    st.success(tr("queue_empty"))
+    st.stop()
+
+
+def case_label(case: cases.CaseSummary) -> str:
+    when = case.created_at.astimezone().strftime("%d/%m %H:%M")
+    return f"{when} · {case.customer_ref} · " + ", ".join(tr(reason) for reason in case.reasons)
+
+
+case = st.selectbox(tr("queue_case"), queue, format_func=case_label)
+
+summary, decision = st.columns([2, 1])
+with summary:
+    st.markdown(f"**{tr('reasons')}**")
+    st.markdown("\n".join(f"- {tr(reason)}" for reason in case.reasons) or "—")
+    st.markdown(f"**{tr('scores')}**")
+    st.dataframe(pd.DataFrame([{"score": k, "value": v} for k, v in case.scores.items() if v is not None]),
+                 hide_index=True, width="stretch")
+    st.caption(f"{tr('policy_version')}: {case.policy_version} ({case.policy_digest}) · "
+               f"{tr('versions')}: " + ", ".join(f"{k}={v}" for k, v in case.model_versions.items()))
+
+with decision:
+    with st.form(f"decide-{case.id}"):
+        outcome = st.radio(tr("decision"), ["approve", "reject"], format_func=lambda o: tr(f"queue_{o}"))
+        note = st.text_area(tr("queue_note"), max_chars=reviews.MAX_NOTE)
+        submitted = st.form_submit_button(tr("queue_submit"), type="primary")
+    if submitted:
+        try:
+            reviews.decide(store(), user, case.id, outcome, note)
+        except (ValueError, AlreadyDecided, CaseNotFound, PermissionDenied) as error:
+            st.error(str(error))
+        else:
+            st.toast(tr("queue_decided", outcome=tr(f"queue_{outcome}")))
+            st.rerun()
+
+st.subheader(tr("queue_evidence"))
+try:
+    evidence = cases.load_evidence(store(), case.id)
+except EvidenceError as error:
+    st.warning(str(error))
+    st.stop()
+if evidence.key_frames_jpeg:
+    columns = st.columns(4)
+    for index, jpeg in enumerate(evidence.key_frames_jpeg):
+        columns[index % 4].image(jpeg, width="stretch")
+show_timeline(evidence.series, evidence.timestamps, evidence.timeline)

@@ -1,0 +1,84 @@
+"""AI team page: the shipped models' evaluation, a threshold what-if on labelled cases, new policy versions."""
+
+import ui  # noqa: F401  (engine first: native load order)
+
+import json
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from liveness.config import PROJECT_ROOT
+from liveness.store import PermissionDenied
+from liveness.store import cases, policies
+from liveness.store.policies import PolicyVersionExists
+from ui.cases import store
+from ui.common import setup_page, tr
+from ui.login import require_user
+from ui.model_info import models_table
+from ui.whatif import what_if
+
+PASSIVE_DIR = PROJECT_ROOT / "models" / "passive"
+HEADLINE = ("apcer", "bpcer", "acer", "eer", "auc", "threshold", "bpcer_at_apcer_1pct", "bpcer_at_apcer_5pct")
+
+setup_page("thresholds_title", "📈")
+user = require_user("admin")
+current = policies.current_policy(store()).policy
+
+# -- evaluation of the shipped models -----------------------------------------------------------
+st.subheader(tr("thresholds_models"))
+st.dataframe(models_table(), hide_index=True, width="stretch")
+report_path = PASSIVE_DIR / "report.json"
+plots = sorted(PASSIVE_DIR.glob("*.png"))
+if report_path.is_file():
+    report = json.loads(report_path.read_text())
+    st.dataframe(pd.DataFrame([{k: report[k] for k in HEADLINE if k in report}]), hide_index=True)
+columns = st.columns(3)
+for index, plot in enumerate(plots):
+    columns[index % 3].image(str(plot), caption=plot.stem, width="stretch")
+if (PASSIVE_DIR / "MODEL_CARD.md").is_file():
+    with st.expander("MODEL_CARD.md"):
+        st.markdown((PASSIVE_DIR / "MODEL_CARD.md").read_text())
+if not report_path.is_file() and not plots:
+    st.info(tr("thresholds_no_evaluation"))
+
+# -- what-if on labelled cases ------------------------------------------------------------------
+st.subheader(tr("thresholds_whatif"))
+labelled = [c for status in ("approved", "rejected") for c in cases.list_cases(store(), status=status, limit=5000)]
+passive_threshold = st.slider(tr("live_probability"), 0.0, 1.0, float(current.passive_threshold), 0.01)
+match_threshold = st.slider(tr("similarity"), 0.0, 1.0, float(current.match_threshold), 0.005)
+if not labelled:
+    st.info(tr("thresholds_no_labels"))
+else:
+    result = what_if(labelled, passive_threshold, match_threshold)
+    a, b, c, d = st.columns(4)
+    a.metric("APCER", "—" if result.apcer is None else f"{result.apcer:.1%}", help=tr("thresholds_apcer_help"))
+    b.metric("BPCER", "—" if result.bpcer is None else f"{result.bpcer:.1%}", help=tr("thresholds_bpcer_help"))
+    c.metric(tr("thresholds_labelled"), f"{result.genuine} / {result.attacks}", help=tr("thresholds_labelled_help"))
+    d.metric(tr("thresholds_changed"), result.changed)
+    sweep = pd.DataFrame([{"threshold": th, **{k: v for k, v in
+                                               (("APCER", r.apcer), ("BPCER", r.bpcer))}}
+                          for th in np.linspace(0, 1, 51)
+                          for r in [what_if(labelled, th, match_threshold)]]).set_index("threshold")
+    st.line_chart(sweep, x_label=tr("live_probability"))
+
+# -- save as a new policy version ---------------------------------------------------------------
+st.subheader(tr("thresholds_save"))
+with st.form("save_policy"):
+    version = st.text_input(tr("policy_version"), value=policies.next_version(store()))
+    note = st.text_area(tr("queue_note"))
+    save = st.form_submit_button(tr("thresholds_save_button"), type="primary")
+if save:
+    changed = current.replace(version=version.strip(), passive_threshold=passive_threshold,
+                              match_threshold=match_threshold)
+    try:
+        record = policies.save_policy(store(), changed, user, note)
+    except (PolicyVersionExists, PermissionDenied, ValueError) as error:
+        st.error(str(error))
+    else:
+        st.success(tr("thresholds_saved", version=record.version))
+st.dataframe(pd.DataFrame([{tr("policy_version"): r.version, "digest": r.policy.digest(),
+                            "passive_threshold": r.policy.passive_threshold,
+                            "match_threshold": r.policy.match_threshold,
+                            "by": r.created_by or "—", "note": r.note}
+                           for r in policies.policy_history(store())]), hide_index=True, width="stretch")

@@ -1,0 +1,173 @@
+"""Every page under Streamlit's AppTest, against a throwaway store; the live callback called directly."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+import pytest
+
+import liveness  # noqa: F401  (native load order)
+import av
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from liveness.challenge import Step
+from liveness.config import PROJECT_ROOT, settings
+from liveness.media import iter_video
+from liveness.pipeline import verify_video
+from liveness.store import auth, cases, policies, reviews
+
+PASSWORD = "correct horse battery staple"
+CLIP = settings().data_dir / "video" / "cap12_edit_640x480.mjpeg"
+PAGES = {"home": "app.py", "verify": "pages/1_Verificação.py", "replay": "pages/2_Replay.py",
+         "queue": "pages/3_Fila_de_análise.py", "thresholds": "pages/4_Modelo_e_limiares.py"}
+
+
+@pytest.fixture(scope="module")
+def app_store(tmp_path_factory):
+    """The app's cached Store, on a temporary database and evidence folder, with two accounts."""
+    var_dir = tmp_path_factory.mktemp("var")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("LIVENESS_VAR_DIR", str(var_dir))
+    patch.setenv("DATABASE_URL", f"sqlite:///{var_dir / 'app.db'}")
+    patch.setenv("LIVENESS_MODE", "demo")
+    for name in ("LIVENESS_EVIDENCE_DIR", "LIVENESS_EVIDENCE_KEY", "LIVENESS_APP_STEPS", "LIVENESS_APP_STEP_TIMEOUT_S"):
+        patch.delenv(name, raising=False)
+    st.cache_resource.clear()
+    from ui.cases import store
+    app_store = store()
+    auth.create_user(app_store, "rita", PASSWORD, "reviewer")
+    auth.create_user(app_store, "ana", PASSWORD, "admin")
+    yield app_store
+    st.cache_resource.clear()
+    patch.undo()
+
+
+@pytest.fixture(scope="module")
+def live_document():
+    """The clip's own person, from its first second, as the ID photo."""
+    from ui.resources import document_enroller
+    frame = next(f for f in iter_video(CLIP, max_frames=20) if f.index == 15)
+    return document_enroller(0.7).enroll(frame.image, policies.DEFAULT_POLICY)
+
+
+def page(name: str, user=None) -> AppTest:
+    at = AppTest.from_file(str(PROJECT_ROOT / PAGES[name]), default_timeout=120)
+    if user is not None:
+        at.session_state["user"] = user
+    return at
+
+
+def no_webrtc_session():
+    # AppTest has no runtime session manager for the webrtc component.
+    return mock.patch("streamlit_webrtc.component.get_this_session_info", return_value=None)
+
+
+def test_home_shows_models_policy_and_switches_language(app_store):
+    at = page("home").run()
+    assert not at.exception
+    assert at.title[0].value == "Verificação de identidade facial"
+    assert at.metric[0].value == policies.current_policy(app_store).version
+    assert "yunet" in at.dataframe[0].value.iloc[:, 0].tolist()
+    at.selectbox[0].select("en").run()
+    assert at.title[0].value == "Face identity verification"
+
+
+def test_verification_page_asks_for_the_document_and_shows_the_camera(app_store):
+    with no_webrtc_session():
+        at = page("verify").run()
+    assert not at.exception
+    assert "Envie o documento" in at.info[0].value
+    check = at.session_state["live_check"]
+    assert len(check.session.steps) >= 2  # random, drawn server-side
+
+
+def test_live_callback_draws_and_records_the_case(app_store, live_document):
+    """The video_frame_callback on the real clip: overlays, a verdict, a case in the store."""
+    from ui.cases import open_grant, record
+    from ui.live import LiveCheck
+
+    grant = open_grant("customer-live-test")
+    check = LiveCheck(live_document, policies.DEFAULT_POLICY.replace(step_timeout_s=30, session_timeout_s=60),
+                      [Step.SMILE], "pt", True, session_id=grant.session_id, nonce=grant.nonce,
+                      on_verdict=lambda s, v: record(app_store, s.id, s.nonce, v.to_dict(), s.evidence()))
+    changed = 0
+    for frame in iter_video(CLIP):
+        video_frame = av.VideoFrame.from_ndarray(frame.image, format="bgr24")
+        out = check.on_frame(video_frame).to_ndarray(format="bgr24")
+        changed += bool((out != frame.image).any())
+        if check.verdict is not None:
+            break
+    else:
+        check.finish()
+    assert changed > 10  # boxes and instructions drawn on the frames
+    assert check.wait_recorded(10) and check.record_error is None
+    verdict = check.verdict
+    assert "smile_not_detected" not in verdict.reasons and "document_mismatch" not in verdict.reasons
+    case = cases.get_case(app_store, check.recorded.id)
+    assert case.verdict == verdict.decision and case.has_evidence
+    check.close()
+
+
+def test_pages_for_reviewers_need_a_login(app_store):
+    at = page("replay").run()
+    assert not at.exception
+    assert at.text_input.len == 2 and "analistas" in at.info[0].value
+    at.text_input[0].input("rita")
+    at.text_input[1].input("wrong password!")
+    at.button[0].click().run()
+    assert "incorretos" in at.error[0].value
+    at.text_input[0].input("rita")
+    at.text_input[1].input(PASSWORD)
+    at.button[0].click().run()
+    assert not at.exception and at.session_state["user"].username == "rita"
+    assert any("Analisar" in b.label for b in at.button)
+
+
+def test_replay_shows_a_result_and_saves_it_as_a_case(app_store, tmp_path):
+    outcome = verify_video(CLIP, steps=[Step.SMILE], annotated_out=tmp_path / "annotated.mp4")
+    at = page("replay", auth.get_user(app_store, "rita"))
+    at.session_state["replay"] = {"outcome": outcome, "annotated": outcome.annotated_path.read_bytes(),
+                                  "case": None}
+    at.run()
+    assert not at.exception
+    shown = [e.value for e in (*at.warning, *at.success)]
+    assert any(outcome.verdict.decision == "review" and "Enviado para análise" in text
+               or outcome.verdict.accepted and "Cadastro aceito" in text for text in shown)
+    at.text_input[0].input("customer-replay-1")
+    [save] = [b for b in at.button if b.label == "Salvar caso"]
+    save.click().run()
+    assert not at.exception
+    saved = at.session_state["replay"]["case"]
+    assert cases.get_case(app_store, saved.id).customer_ref == "customer-replay-1"
+
+
+def test_queue_lists_review_cases_and_records_a_decision(app_store):
+    queue = reviews.review_queue(app_store)
+    assert queue, "the previous tests recorded cases in review"
+    at = page("queue", auth.get_user(app_store, "rita")).run()
+    assert not at.exception
+    assert f"{len(queue)} caso(s)" in at.caption[0].value
+    at.radio[0].set_value("reject")
+    at.text_area[0].input("printed photo held up to the camera")
+    [submit] = [b for b in at.button if b.label == "Registrar decisão"]
+    submit.click().run()
+    assert not at.exception
+    decided = cases.get_case(app_store, queue[0].id)
+    assert decided.status == "rejected" and decided.decision.reviewer == "rita"
+    assert [c.case_id for c in reviews.labelled_cases(app_store)] == [queue[0].id]
+
+
+def test_thresholds_page_is_for_admins_and_saves_a_policy_version(app_store):
+    at = page("thresholds", auth.get_user(app_store, "rita")).run()
+    assert "admin" in at.error[0].value
+    at = page("thresholds", auth.get_user(app_store, "ana")).run()
+    assert not at.exception
+    assert any(m.label == "APCER" for m in at.metric)  # a labelled case exists
+    at.slider[0].set_value(0.6).run()
+    at.text_area[0].input("stricter liveness after the rejected photo case")
+    [save] = [b for b in at.button if b.label == "Salvar versão"]
+    save.click().run()
+    assert not at.exception
+    current = policies.current_policy(app_store)
+    assert current.version == "2026.11.1" and current.policy.passive_threshold == 0.6

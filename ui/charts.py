@@ -1,0 +1,39 @@
+"""Per-frame charts of a session: live probability, smile, blink, similarity, and yaw."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+import streamlit as st
+
+from .common import tr
+
+# Series on a 0..1 scale share one chart; yaw (degrees) gets its own.
+_UNIT_SERIES = {"passive": "live_probability", "smile": "chart_smile", "blink": "chart_blink",
+                "similarity": "similarity"}
+
+
+def timeline_frame(series: Mapping[str, Sequence], timestamps: Sequence[float]) -> pd.DataFrame:
+    frame = pd.DataFrame({name: list(series.get(name, [])) for name in (*_UNIT_SERIES, "yaw")
+                          if series.get(name)}, dtype="float64")
+    frame.index = pd.Index(list(timestamps)[: len(frame)], name="t (s)")
+    return frame
+
+
+def show_timeline(series: Mapping[str, Sequence], timestamps: Sequence[float],
+                  events: Sequence[Mapping]) -> None:
+    """The score curves over time, then the challenge events as a table."""
+    frame = timeline_frame(series, timestamps)
+    if frame.empty:
+        return
+    st.markdown(f"**{tr('chart_scores')}**")
+    unit = frame[[name for name in _UNIT_SERIES if name in frame]]
+    st.line_chart(unit.rename(columns={name: tr(key) for name, key in _UNIT_SERIES.items()}),
+                  y_label="0 … 1")
+    if "yaw" in frame:
+        st.markdown(f"**{tr('chart_yaw')}**")
+        st.line_chart(frame[["yaw"]].rename(columns={"yaw": tr("chart_yaw")}), y_label="°")
+    if events:
+        st.markdown(f"**{tr('challenge_events')}**")
+        st.dataframe(pd.DataFrame(events), hide_index=True, width="stretch")
