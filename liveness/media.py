@@ -122,12 +122,16 @@ def _open_container(path: Path):
     if kind not in VIDEO_KINDS:
         raise MediaError(f"not a supported video (MP4, MOV, WebM, AVI, MJPEG); content looks like {kind or 'unknown data'}")
     try:
-        container = av.open(str(path), format="mjpeg" if kind == "mjpeg" else None)
+        # Metadata tags are untrusted text: undecodable bytes are replaced, not raised.
+        container = av.open(str(path), format="mjpeg" if kind == "mjpeg" else None, metadata_errors="replace")
     except av.FFmpegError as exc:
         raise MediaError(f"unreadable video: {exc.__class__.__name__}") from None
     if not container.streams.video:
         container.close()
         raise MediaError("the file has no video track")
+    if container.streams.video[0].codec_context is None:  # e.g. truncated before its codec parameters
+        container.close()
+        raise MediaError("unreadable video: its codec is unknown or its header is cut short")
     return kind, container
 
 
