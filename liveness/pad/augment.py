@@ -21,29 +21,24 @@ def _per_view(sample: np.ndarray, fn) -> np.ndarray:
 def augment(sample: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """One random variant of a ``size x size x 3k`` uint8 sample."""
     size = sample.shape[0]
-    zoom = rng.uniform(0.88, 1.12)
-    shift = rng.uniform(-0.05, 0.05, 2) * size
-    matrix = cv2.getRotationMatrix2D((size / 2, size / 2), rng.uniform(-8, 8), zoom)
-    matrix[:, 2] += shift
-    flip = rng.random() < 0.5
-    gain = rng.uniform(0.7, 1.3) * rng.uniform(0.9, 1.1, 3)  # exposure × white balance
-    offset = rng.uniform(-20, 20)
+    matrix = cv2.getRotationMatrix2D((size / 2, size / 2), rng.uniform(-8, 8), rng.uniform(0.88, 1.12))
+    matrix[:, 2] += rng.uniform(-0.05, 0.05, 2) * size
+    if rng.random() < 0.5:  # mirror, folded into the same warp
+        matrix[0] = [-matrix[0, 0], -matrix[0, 1], size - 1 - matrix[0, 2]]
+    gain = rng.uniform(0.7, 1.3) * rng.uniform(0.9, 1.1, 3)  # exposure x white balance
+    colour = np.hstack([np.diag(gain), np.full((3, 1), rng.uniform(-20, 20))])
     blur = rng.uniform(0.4, 1.2) if rng.random() < 0.25 else 0.0
-    noise = rng.uniform(2, 6) if rng.random() < 0.2 else 0.0
+    noise = rng.normal(0, rng.uniform(2, 6), (size, size, 3)) if rng.random() < 0.2 else None
     quality = int(rng.integers(35, 90)) if rng.random() < 0.4 else 0
-    noise_seed = int(rng.integers(2**31))
 
     def view(image: np.ndarray) -> np.ndarray:
         image = cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR,
                                borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-        if flip:
-            image = image[:, ::-1]
-        out = image.astype(np.float32) * gain + offset
+        image = cv2.transform(image, colour)  # saturates to 0..255
         if blur:
-            out = cv2.GaussianBlur(out, (0, 0), blur)
-        if noise:
-            out += np.random.default_rng(noise_seed).normal(0, noise, out.shape).astype(np.float32)
-        image = np.clip(out, 0, 255).astype(np.uint8)
+            image = cv2.GaussianBlur(image, (0, 0), blur)
+        if noise is not None:
+            image = np.clip(image + noise, 0, 255).astype(np.uint8)
         if quality:
             image = cv2.imdecode(cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])[1],
                                  cv2.IMREAD_COLOR)

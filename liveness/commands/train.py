@@ -1,0 +1,68 @@
+"""``train DATA... --out MODEL.tflite``: train the passive-liveness CNN.
+
+DATA are folders holding ``live`` and ``attack`` images or videos (see
+``liveness/pad/data.py``). With ``--cross-validate K`` the subjects are split
+into K folds instead, one model per fold is trained and scored on the
+subjects it never saw, and ``--out`` is a folder for the fold models and the
+pooled reports.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..cli import CommandError
+from ..pad.crops import CropSpec
+
+
+def _run(args) -> int:
+    from ..pad.training import TrainConfig, train  # TensorFlow: only when training
+
+    config = TrainConfig(
+        crop=CropSpec(scales=tuple(args.scales), size=args.size), epochs=args.epochs,
+        batch_size=args.batch_size, learning_rate=args.learning_rate, frame_step=args.frame_step,
+        seed=args.seed, exclude_subjects=tuple(args.exclude_subjects),
+        max_per_group=args.max_per_group, version=args.version)
+    progress = not args.quiet
+    if args.cross_validate:
+        from ..pad.crossval import cross_validate
+        from ..pad.evaluation import format_report
+
+        result = cross_validate(args.data, args.out, args.cross_validate, config,
+                                cross_domain_dirs=args.cross_domain, progress=progress)
+        print("held-out subjects, pooled over folds:\n" + format_report(result.in_domain))
+        if result.cross_domain:
+            print("cross-domain, every fold model:\n" + format_report(result.cross_domain))
+        print(f"reports in {args.out}")
+        return 0
+    if args.out.suffix != ".tflite":
+        raise CommandError("--out must be a .tflite path (or a folder with --cross-validate)")
+    result = train(args.data, args.out, config, progress=progress)
+    print(f"wrote {result.model_path} ({result.model_path.stat().st_size / 1024:.0f} KiB) and "
+          f"{result.model_path.with_suffix('.json').name}: {sum(result.samples.values())} samples, "
+          f"final loss {result.final_loss:.4f}, {result.seconds:.0f} s")
+    return 0
+
+
+def register(sub) -> None:
+    parser = sub.add_parser("train", help="train the passive-liveness CNN (TensorFlow), export .tflite")
+    parser.add_argument("data", nargs="+", type=Path, help="folders with live/ and attack/ images or videos")
+    parser.add_argument("--out", type=Path, required=True, help="the .tflite to write (.json beside it)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--epochs", type=int, default=14)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--learning-rate", type=float, default=3e-3)
+    parser.add_argument("--frame-step", type=int, default=3, help="use every Nth video frame")
+    parser.add_argument("--scales", type=float, nargs="+", default=list(CropSpec().scales),
+                        help="face-box multiples of the stacked crops")
+    parser.add_argument("--size", type=int, default=CropSpec().size, help="crop side in pixels")
+    parser.add_argument("--exclude-subjects", nargs="*", default=[], metavar="SUBJECT",
+                        help="keep these subjects out of training (to test on them)")
+    parser.add_argument("--max-per-group", type=int, help="at most N faces per source and label")
+    parser.add_argument("--version", default="passive-cnn-dev", help="recorded in the model and verdicts")
+    parser.add_argument("--cross-validate", type=int, metavar="K",
+                        help="K-fold by subject; --out is then a folder")
+    parser.add_argument("--cross-domain", type=Path, nargs="*", default=[], metavar="DIR",
+                        help="with --cross-validate: also score every fold model on these folders")
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+    parser.set_defaults(run=_run)

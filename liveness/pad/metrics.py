@@ -1,0 +1,171 @@
+"""PAD error rates as ISO/IEC 30107-3 defines them, and their plots.
+
+Scores are live probabilities; a presentation is accepted as bona fide when
+``score >= threshold``.
+
+* APCER of one attack species (PAI species): the share of its attack
+  presentations accepted. The reported APCER is the worst species'.
+* BPCER: the share of bona fide (live) presentations rejected.
+* ACER = (APCER + BPCER) / 2 (deprecated by the standard but still asked for).
+* EER: where APCER (all attacks pooled) equals BPCER, interpolated linearly
+  between the two neighbouring thresholds where they cross.
+* AUC: probability that a random live scores above a random attack (ties 1/2).
+* BPCER@APCER=x: the lowest BPCER over thresholds whose pooled APCER <= x.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from statistics import NormalDist
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class PadMetrics:
+    threshold: float
+    apcer: float
+    apcer_per_species: dict[str, float]
+    bpcer: float
+    acer: float
+    eer: float
+    eer_threshold: float
+    auc: float
+    bpcer_at_apcer_1pct: float
+    bpcer_at_apcer_5pct: float
+    bona_fide: int
+    attacks_per_species: dict[str, int]
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ErrorCurve:
+    """APCER (pooled) and BPCER at each candidate threshold, thresholds ascending."""
+
+    thresholds: np.ndarray
+    apcer: np.ndarray
+    bpcer: np.ndarray
+
+
+def apcer_at(attack: np.ndarray, threshold: float) -> float:
+    return float(np.mean(attack >= threshold)) if attack.size else 0.0
+
+
+def bpcer_at(live: np.ndarray, threshold: float) -> float:
+    return float(np.mean(live < threshold)) if live.size else 0.0
+
+
+def error_curve(live: np.ndarray, attack: np.ndarray) -> ErrorCurve:
+    """Rates at every distinct score, plus one threshold above all (accept nothing)."""
+    scores = np.unique(np.concatenate([live, attack]))
+    thresholds = np.append(scores, np.nextafter(scores[-1], np.inf))
+    attack_sorted, live_sorted = np.sort(attack), np.sort(live)
+    apcer = 1.0 - np.searchsorted(attack_sorted, thresholds, side="left") / attack.size
+    bpcer = np.searchsorted(live_sorted, thresholds, side="left") / live.size
+    return ErrorCurve(thresholds, apcer, bpcer)
+
+
+def equal_error_rate(curve: ErrorCurve) -> tuple[float, float]:
+    """(EER, threshold): APCER falls and BPCER rises with the threshold; find where they meet."""
+    crossed = np.flatnonzero(curve.bpcer >= curve.apcer)[0]  # exists: the last point has APCER 0
+    if crossed == 0:
+        return float(curve.apcer[0] + curve.bpcer[0]) / 2, float(curve.thresholds[0])
+    a1, a2 = curve.apcer[crossed - 1], curve.apcer[crossed]
+    b1, b2 = curve.bpcer[crossed - 1], curve.bpcer[crossed]
+    t = (a1 - b1) / ((a1 - a2) + (b2 - b1))  # fraction of the way from point 1 to point 2
+    thresholds = curve.thresholds
+    return (float(a1 + t * (a2 - a1)),
+            float(thresholds[crossed - 1] + t * (thresholds[crossed] - thresholds[crossed - 1])))
+
+
+def area_under_roc(live: np.ndarray, attack: np.ndarray) -> float:
+    """Mann-Whitney: P(live > attack) + P(live == attack) / 2."""
+    ranks_below = np.searchsorted(np.sort(attack), live, side="left")
+    ties = np.searchsorted(np.sort(attack), live, side="right") - ranks_below
+    return float((ranks_below + ties / 2).sum() / (live.size * attack.size))
+
+
+def bpcer_at_apcer(curve: ErrorCurve, max_apcer: float) -> float:
+    return float(curve.bpcer[curve.apcer <= max_apcer + 1e-12].min())
+
+
+def pad_metrics(live: Sequence[float], attacks: Mapping[str, Sequence[float]],
+                threshold: float) -> PadMetrics:
+    """All the rates for live scores and attack scores grouped by species."""
+    live = np.asarray(live, dtype=np.float64)
+    per_species = {name: np.asarray(s, dtype=np.float64) for name, s in attacks.items() if len(s)}
+    if live.size == 0 or not per_species:
+        raise ValueError("metrics need at least one live and one attack score")
+    pooled = np.concatenate(list(per_species.values()))
+    apcers = {name: apcer_at(s, threshold) for name, s in per_species.items()}
+    apcer, bpcer = max(apcers.values()), bpcer_at(live, threshold)
+    curve = error_curve(live, pooled)
+    eer, eer_threshold = equal_error_rate(curve)
+    return PadMetrics(
+        threshold=float(threshold), apcer=apcer, apcer_per_species=apcers, bpcer=bpcer,
+        acer=(apcer + bpcer) / 2, eer=eer, eer_threshold=eer_threshold,
+        auc=area_under_roc(live, pooled),
+        bpcer_at_apcer_1pct=bpcer_at_apcer(curve, 0.01),
+        bpcer_at_apcer_5pct=bpcer_at_apcer(curve, 0.05),
+        bona_fide=int(live.size), attacks_per_species={n: int(s.size) for n, s in per_species.items()})
+
+
+def save_plots(live: Sequence[float], attacks: Mapping[str, Sequence[float]], threshold: float,
+               out_dir: Path, title: str = "") -> list[Path]:
+    """ROC, DET and score histograms as PNG files in ``out_dir``; returns their paths."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    live = np.asarray(live, dtype=np.float64)
+    per_species = {n: np.asarray(s, dtype=np.float64) for n, s in attacks.items() if len(s)}
+    pooled = np.concatenate(list(per_species.values()))
+    curve = error_curve(live, pooled)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.plot(curve.apcer, 1 - curve.bpcer, lw=2)
+    ax.plot([0, 1], [0, 1], ls=":", c="grey")
+    ax.scatter([apcer_at(pooled, threshold)], [1 - bpcer_at(live, threshold)], c="red", zorder=3,
+               label=f"threshold {threshold:.2f}")
+    ax.set(xlabel="APCER (attacks accepted)", ylabel="1 - BPCER (live accepted)",
+           title=f"ROC {title} AUC={area_under_roc(live, pooled):.4f}", xlim=(0, 1), ylim=(0, 1.01))
+    ax.legend(loc="lower right")
+    paths.append(_save(fig, out_dir / "roc.png"))
+
+    # DET: both error rates on normal-deviate axes, clipped away from 0 and 1.
+    probit = NormalDist().inv_cdf
+    clip = lambda v: np.clip(v, 1e-4, 1 - 1e-4)  # noqa: E731
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.plot([probit(v) for v in clip(curve.apcer)], [probit(v) for v in clip(curve.bpcer)], lw=2)
+    ticks = [0.001, 0.01, 0.05, 0.2, 0.5, 0.8]
+    ax.set_xticks([probit(t) for t in ticks], [f"{t:g}" for t in ticks])
+    ax.set_yticks([probit(t) for t in ticks], [f"{t:g}" for t in ticks])
+    ax.set(xlabel="APCER", ylabel="BPCER", title=f"DET {title}".strip(),
+           xlim=(probit(1e-4), probit(0.9)), ylim=(probit(1e-4), probit(0.9)))
+    ax.grid(True, ls=":")
+    paths.append(_save(fig, out_dir / "det.png"))
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    bins = np.linspace(0, 1, 41)
+    ax.hist(live, bins=bins, alpha=0.6, label=f"live ({live.size})", density=True)
+    for name, scores in per_species.items():
+        ax.hist(scores, bins=bins, alpha=0.6, label=f"attack: {name} ({scores.size})", density=True)
+    ax.axvline(threshold, c="red", ls="--", label="threshold")
+    ax.set(xlabel="live probability", ylabel="density", title=f"Scores {title}".strip())
+    ax.legend()
+    paths.append(_save(fig, out_dir / "histogram.png"))
+    return paths
+
+
+def _save(fig, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    import matplotlib.pyplot as plt
+    plt.close(fig)
+    return path

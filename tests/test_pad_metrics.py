@@ -1,0 +1,68 @@
+"""ISO/IEC 30107-3 rates against values worked out by hand, and session aggregation."""
+
+import math
+
+import pytest
+
+import liveness  # noqa: F401  (load order: before TensorFlow)
+from liveness.pad.metrics import pad_metrics
+from liveness.passive import aggregate, load_passive_model
+
+# Accepted as live when score >= 0.5.
+LIVE = [0.9, 0.8, 0.7, 0.4]
+ATTACKS = {"print": [0.1, 0.2, 0.6], "replay": [0.3, 0.55]}
+
+
+def test_rates_at_threshold_match_hand_count():
+    m = pad_metrics(LIVE, ATTACKS, threshold=0.5)
+    # print: 0.6 accepted of 3; replay: 0.55 accepted of 2; the worst species counts.
+    assert m.apcer_per_species == {"print": pytest.approx(1 / 3), "replay": pytest.approx(0.5)}
+    assert m.apcer == pytest.approx(0.5)
+    assert m.bpcer == pytest.approx(0.25)  # 0.4 rejected of 4 live
+    assert m.acer == pytest.approx(0.375)
+    assert m.bona_fide == 4 and m.attacks_per_species == {"print": 3, "replay": 2}
+
+
+def test_eer_auc_and_bpcer_at_fixed_apcer_match_hand_values():
+    m = pad_metrics(LIVE, ATTACKS, threshold=0.5)
+    # Pooled attacks 0.1 0.2 0.3 0.55 0.6. At t=0.55: APCER 2/5, BPCER 1/4; at t=0.6:
+    # APCER 1/5, BPCER 1/4. The lines meet 3/4 of the way: EER 0.25 at t=0.5875.
+    assert m.eer == pytest.approx(0.25)
+    assert m.eer_threshold == pytest.approx(0.5875)
+    # 18 of the 20 (live, attack) pairs are ordered right (0.4 beats only 3 attacks).
+    assert m.auc == pytest.approx(0.9)
+    # APCER <= 1% and <= 5% both need t > 0.6, where 0.4 alone is rejected.
+    assert m.bpcer_at_apcer_1pct == pytest.approx(0.25)
+    assert m.bpcer_at_apcer_5pct == pytest.approx(0.25)
+
+
+def test_perfect_separation_and_exact_crossing():
+    perfect = pad_metrics([0.8, 0.9], {"print": [0.1, 0.2]}, threshold=0.5)
+    assert (perfect.apcer, perfect.bpcer, perfect.acer, perfect.eer, perfect.auc) == (0, 0, 0, 0, 1)
+    # Scores 0.2 0.4 | 0.3 0.6: at t=0.4 one of each side errs: APCER = BPCER = 1/2.
+    crossing = pad_metrics([0.2, 0.6], {"print": [0.3, 0.4]}, threshold=0.35)
+    assert crossing.eer == pytest.approx(0.5)
+    assert crossing.apcer == pytest.approx(0.5) and crossing.bpcer == pytest.approx(0.5)
+    assert crossing.auc == pytest.approx(0.5)
+
+
+def test_metrics_need_both_classes():
+    with pytest.raises(ValueError):
+        pad_metrics([], {"print": [0.1]}, 0.5)
+    with pytest.raises(ValueError):
+        pad_metrics([0.9], {}, 0.5)
+
+
+def test_aggregate_median_and_trimmed_mean():
+    assert aggregate([]) is None
+    assert aggregate([0.2, 0.9, 0.4]) == pytest.approx(0.4)
+    # 10 scores: trimmed_mean drops the lowest and highest one.
+    scores = [0.0, 0.5, 0.5, 0.5, 0.5, 0.6, 0.6, 0.6, 0.6, 1.0]
+    assert aggregate(scores, "trimmed_mean") == pytest.approx(0.55)
+    assert math.isclose(aggregate([0.3], "trimmed_mean"), 0.3)
+    with pytest.raises(ValueError):
+        aggregate([0.5], "mean")
+
+
+def test_missing_model_file_loads_as_none(tmp_path):
+    assert load_passive_model(tmp_path / "absent.tflite") is None
