@@ -123,6 +123,7 @@ TEXT: dict[str, dict[str, str]] = {
     "login_role_needed": {"pt": "Esta página exige o perfil {roles}", "en": "This page needs the role {roles}"},
     "login_as": {"pt": "Conectado como {username} ({role})", "en": "Logged in as {username} ({role})"},
     # Início.
+    "home_menu": {"pt": "Início", "en": "Home"},
     "home_title": {"pt": "Verificação de identidade facial", "en": "Face identity verification"},
     "home_intro": {"pt": "Antes de uma operação crítica, o cliente prova que é ele mesmo (o rosto corresponde ao documento) e que está presente de verdade (prova de vida).", "en": "Before a critical operation the customer proves it is really them (their face matches their ID document) and that they are really there (liveness)."},
     "home_flow_title": {"pt": "Como funciona", "en": "How it works"},

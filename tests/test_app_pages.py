@@ -19,7 +19,7 @@ from liveness.store import auth, cases, policies, reviews
 
 PASSWORD = "correct horse battery staple"
 CLIP = settings().data_dir / "video" / "cap12_edit_640x480.mjpeg"
-PAGES = {"home": "app.py", "verify": "pages/1_Verificação.py", "replay": "pages/2_Replay.py",
+PAGES = {"home": "pages/0_Início.py", "verify": "pages/1_Verificação.py", "replay": "pages/2_Replay.py",
          "queue": "pages/3_Fila_de_análise.py", "thresholds": "pages/4_Modelo_e_limiares.py"}
 
 
@@ -171,3 +171,11 @@ def test_thresholds_page_is_for_admins_and_saves_a_policy_version(app_store):
     assert not at.exception
     current = policies.current_policy(app_store)
     assert current.version == "2026.11.1" and current.policy.passive_threshold == 0.6
+
+
+def test_entry_point_opens_the_home_page_with_translated_menu(app_store):
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120).run()
+    assert not at.exception
+    assert at.title[0].value == "Verificação de identidade facial"
+    at.selectbox[0].select("en").run()
+    assert at.title[0].value == "Face identity verification"
