@@ -39,10 +39,10 @@ from .evidence import Evidence, EvidenceError, EvidenceInput, EvidenceKeyMissing
 from .ratelimit import AttemptLimits, LockedOut
 from .reviews import AlreadyDecided
 from .sessions import SessionRefused, SessionTicket
-from .store import Store, open_store
+from .store import Store, StoreUnavailable, open_store
 
 __all__ = [
     "AlreadyDecided", "AttemptLimits", "AuthError", "CaseNotFound", "CaseSummary", "Evidence",
     "EvidenceError", "EvidenceInput", "EvidenceKeyMissing", "LockedOut", "PermissionDenied",
-    "SessionRefused", "SessionTicket", "Store", "UserInfo", "open_store",
+    "SessionRefused", "SessionTicket", "Store", "StoreUnavailable", "UserInfo", "open_store",
 ]

@@ -56,8 +56,8 @@ JPEG_QUALITY = 90
 DEMO_KEY_FILE = "evidence.key"
 
 
-class EvidenceKeyMissing(RuntimeError):
-    """No usable evidence key where one is required."""
+class EvidenceKeyMissing(ValueError):
+    """No usable evidence key where one is required (a configuration error)."""
 
 
 class EvidenceError(RuntimeError):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,6 +21,10 @@ from ..config import Settings, settings as current_settings
 from .db import BEGIN_OPTION, init_db
 from .evidence import EvidenceVault
 from .ratelimit import AttemptLimits
+
+
+class StoreUnavailable(OSError):
+    """The database cannot be reached or opened."""
 
 
 def utcnow() -> datetime:
@@ -63,8 +68,14 @@ def open_store(url: str | None = None, *, evidence_key: str | None = None,
 
     Defaults come from ``liveness.config.settings()`` (``DATABASE_URL``,
     ``LIVENESS_EVIDENCE_DIR``, ``LIVENESS_EVIDENCE_KEY``). Raises
-    ``EvidenceKeyMissing`` in production mode without a key.
+    ``EvidenceKeyMissing`` in production mode without a key and
+    ``StoreUnavailable`` when the database cannot be reached.
     """
     config = config or current_settings()
     vault = EvidenceVault.from_settings(config, key=evidence_key, directory=evidence_dir)
-    return Store(init_db(url or config.database_url), vault, limits or AttemptLimits(), clock or utcnow)
+    try:
+        engine = init_db(url or config.database_url)
+    except sa.exc.OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else exc.__class__.__name__
+        raise StoreUnavailable(f"the database is unreachable: {reason}") from None
+    return Store(engine, vault, limits or AttemptLimits(), clock or utcnow)
