@@ -37,6 +37,24 @@ def test_migrations_create_exactly_the_models(store):
         assert compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata) == []
 
 
+def test_migrations_downgrade_and_upgrade_again(database_url):
+    from alembic import command
+
+    from liveness.store.db import alembic_config, init_db, upgrade
+
+    engine = init_db(database_url)
+    try:
+        with engine.begin() as conn:
+            config = alembic_config()
+            config.attributes["connection"] = conn
+            command.downgrade(config, "base")
+        assert set(sa.inspect(engine).get_table_names()) <= {"alembic_version"}
+        upgrade(engine)
+        assert "audit_events" in sa.inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
 def test_cases_survive_a_restart(make_store):
     first = make_store()
     case = run_session(first)
