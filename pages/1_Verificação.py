@@ -19,6 +19,16 @@ from ui.live import LiveCheck
 from ui.resources import document_enroller
 from ui.verdict_view import show_verdict
 
+
+
+def show_speed(line, check: LiveCheck) -> None:
+    speed = check.speed()
+    if speed is not None:
+        line.caption(tr("verify_speed", fps=speed.analysed.fps, ms=speed.analysed.mean_ms,
+                        p95=speed.analysed.p95_ms, shown_fps=speed.shown.fps,
+                        latency=speed.shown.mean_ms, latency_p95=speed.shown.p95_ms))
+
+
 lang = setup_page("verify_title", "🪪")
 config = app_config()
 show_scores = not settings().production
@@ -119,9 +129,8 @@ if ctx.state.playing and check.verdict is None:
                             text=tr("verify_step_of", index=status.index + 1, total=status.total)
                             + (f" · {tr('verify_remaining', seconds=status.remaining_s)}"
                                if status.remaining_s is not None else ""))
-        speed = check.speed()
-        if show_scores and speed is not None:
-            speed_line.caption(tr("verify_speed", fps=speed.fps, ms=speed.mean_ms, p95=speed.p95_ms))
+        if show_scores:
+            show_speed(speed_line, check)
         if result.verdict is not None:
             break
 elif not ctx.state.playing and check.started:
@@ -137,9 +146,8 @@ if check.verdict is not None:
         st.error(tr("verify_not_recorded", error=check.record_error))
     elif check.recorded is not None and show_scores:
         st.caption(tr("verify_case_saved", case_id=check.recorded.id))
-    speed = check.speed()
-    if show_scores and speed is not None:
-        speed_line.caption(tr("verify_speed", fps=speed.fps, ms=speed.mean_ms, p95=speed.p95_ms))
+    if show_scores:
+        show_speed(speed_line, check)
     if st.button(tr("verify_again")):
         st.session_state.attempt = st.session_state.get("attempt", 0) + 1
         st.rerun()

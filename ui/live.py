@@ -1,11 +1,18 @@
 """The live check behind the webrtc stream: one engine session per customer check.
 
 A :class:`LiveCheck` lives in ``st.session_state`` (page globals are reset on
-every rerun while the stream keeps running). The frame callback runs on
-streamlit-webrtc's worker thread and calls :meth:`LiveCheck.on_frame`; the
-page thread reads the latest results from a queue, as streamlit-webrtc
-documents. The challenge and the verdict are decided by the engine session,
-server-side: the browser only sends pictures.
+every rerun while the stream keeps running). Two threads share it:
+
+- streamlit-webrtc's frame thread calls :meth:`LiveCheck.on_frame`, which
+  hands the frame to the analysis thread and returns it at once with the
+  latest result drawn on it: the video the customer sees is never held back
+  by the engine (the overlay may describe a frame or so earlier);
+- the analysis thread runs the engine session on the newest frame (older
+  unanalysed frames are dropped when the engine is busy) and hands each
+  result to the page through a queue, as streamlit-webrtc documents.
+
+The challenge and the verdict are decided by the engine session, server-side:
+the browser only sends pictures.
 """
 
 from __future__ import annotations
@@ -27,18 +34,18 @@ from liveness.policy import Policy
 from liveness.session import FrameResult, VerificationSession
 from liveness.verdict import Verdict
 
-SPEED_WINDOW = 60  # frames over which the processing rate is measured
+SPEED_WINDOW = 60  # frames over which rates are measured
 
 
 @dataclass(frozen=True)
-class Speed:
-    frames: int           # processed since the stream started
-    fps: float            # processed frames per second over the last SPEED_WINDOW frames
-    mean_ms: float        # engine + overlay time per frame, i.e. the latency the check adds
+class Rate:
+    frames: int      # since the stream started
+    fps: float       # over the last SPEED_WINDOW frames
+    mean_ms: float   # time spent per frame
     p95_ms: float
 
 
-class _SpeedMeter:
+class _RateMeter:
     def __init__(self):
         self._ends: deque[float] = deque(maxlen=SPEED_WINDOW)
         self._costs: deque[float] = deque(maxlen=SPEED_WINDOW)
@@ -49,13 +56,19 @@ class _SpeedMeter:
         self._ends.append(end)
         self._costs.append(end - start)
 
-    def snapshot(self) -> Speed | None:
+    def snapshot(self) -> Rate | None:
         if len(self._ends) < 2:
             return None
         span = self._ends[-1] - self._ends[0]
         costs = np.array(self._costs) * 1000
-        return Speed(self.frames, (len(self._ends) - 1) / span if span > 0 else 0.0,
-                     float(costs.mean()), float(np.percentile(costs, 95)))
+        return Rate(self.frames, (len(self._ends) - 1) / span if span > 0 else 0.0,
+                    float(costs.mean()), float(np.percentile(costs, 95)))
+
+
+@dataclass(frozen=True)
+class Speed:
+    analysed: Rate   # engine: frames analysed per second and ms per analysis
+    shown: Rate      # frame thread: frames returned per second and the latency added to each
 
 
 class LiveCheck:
@@ -72,36 +85,64 @@ class LiveCheck:
                  on_verdict: Callable[[VerificationSession, Verdict], object] | None = None):
         self.session = VerificationSession(document=document, policy=policy, steps=steps,
                                            session_id=session_id, nonce=nonce)
+        self.lang = lang
+        self.results: queue.Queue[FrameResult] = queue.Queue(maxsize=1)
         self.recorded = None
         self.record_error: Exception | None = None
-        self._record_done = threading.Event()
-        self.results: queue.Queue[FrameResult] = queue.Queue(maxsize=1)
-        self.lang = lang
         self._show_scores = show_scores
         self._on_verdict = on_verdict
-        self._lock = threading.Lock()
-        self._t0: float | None = None
-        self._speed = _SpeedMeter()
+        self._record_done = threading.Event()
         self._reported = False
+        self._cond = threading.Condition()  # guards everything below
+        self._t0: float | None = None
+        self._pending: tuple[np.ndarray, float] | None = None
+        self._latest: FrameResult | None = None
+        self._stopped = False
+        self._analysed = _RateMeter()
+        self._shown = _RateMeter()
+
+    # -- frame thread ----------------------------------------------------------------------
 
     def on_frame(self, frame: av.VideoFrame) -> av.VideoFrame:
-        """The video_frame_callback body: analyse, draw, hand the result to the page."""
-        start = time.monotonic()
+        """The video_frame_callback body: queue the frame for analysis, return it annotated."""
+        arrived = time.monotonic()
         image = frame.to_ndarray(format="bgr24")
-        with self._lock:
+        with self._cond:
             if self._t0 is None:
-                self._t0 = start
-        # Server clock, not the browser's timestamps: the deadlines are ours to keep.
-        result = self.session.process(image, start - self._t0)
-        annotated = draw_frame(image, result, lang=self.lang, show_scores=self._show_scores,
+                self._t0 = arrived
+                threading.Thread(target=self._analyse_loop, name="liveness-analysis", daemon=True).start()
+            # Server clock, not the browser's timestamps: the deadlines are ours to keep.
+            self._pending = (image, arrived - self._t0)
+            self._cond.notify()
+            latest = self._latest
+        if latest is not None:
+            image = draw_frame(image, latest, lang=self.lang, show_scores=self._show_scores,
                                policy=self.session.policy)
-        self._publish(result)
-        if result.verdict is not None:
-            self._report(result.verdict)
-        out = av.VideoFrame.from_ndarray(annotated, format="bgr24")  # streamlit-webrtc stamps it
-        with self._lock:
-            self._speed.add(start, time.monotonic())
+        out = av.VideoFrame.from_ndarray(image, format="bgr24")  # streamlit-webrtc stamps it
+        with self._cond:
+            self._shown.add(arrived, time.monotonic())
         return out
+
+    # -- analysis thread -------------------------------------------------------------------
+
+    def _analyse_loop(self) -> None:
+        while True:
+            with self._cond:
+                while self._pending is None and not self._stopped:
+                    self._cond.wait()
+                if self._stopped:
+                    return
+                image, t = self._pending
+                self._pending = None
+            started = time.monotonic()
+            result = self.session.process(image, t)
+            with self._cond:
+                self._latest = result
+                self._analysed.add(started, time.monotonic())
+            self._publish(result)
+            if result.verdict is not None:
+                self._report(result.verdict)
+                return
 
     def _publish(self, result: FrameResult) -> None:
         # Keep only the newest result: the page draws the present, not a backlog.
@@ -115,7 +156,7 @@ class LiveCheck:
             pass
 
     def _report(self, verdict: Verdict) -> None:
-        with self._lock:
+        with self._cond:
             if self._reported:
                 return
             self._reported = True
@@ -126,14 +167,22 @@ class LiveCheck:
                 self.record_error = error
         self._record_done.set()
 
+    # -- page thread -----------------------------------------------------------------------
+
+    def _stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._cond.notify_all()
+
     def finish(self) -> Verdict:
-        """End the check (the stream stopped); idempotent."""
+        """End the check now (the stream stopped); idempotent."""
+        self._stop()
         verdict = self.session.finish()
         self._report(verdict)
         return verdict
 
     def wait_recorded(self, timeout_s: float) -> bool:
-        """Wait for on_verdict (it may still run on the worker thread when the page sees the verdict)."""
+        """Wait for on_verdict (it may still run on the analysis thread when the page sees the verdict)."""
         return self._record_done.wait(timeout_s)
 
     @property
@@ -145,8 +194,10 @@ class LiveCheck:
         return self.session.verdict
 
     def speed(self) -> Speed | None:
-        with self._lock:
-            return self._speed.snapshot()
+        with self._cond:
+            analysed, shown = self._analysed.snapshot(), self._shown.snapshot()
+        return Speed(analysed, shown) if analysed and shown else None
 
     def close(self) -> None:
+        self._stop()
         self.session.close()

@@ -1,0 +1,114 @@
+"""Training pipeline end to end on a small subset of ../shared/data (a minute or two).
+
+Images and clips are linked (not copied) into a temporary layout; crops are
+cached under a temporary var dir. Nothing derived from the data is kept.
+"""
+
+import json
+import os
+
+import cv2
+import numpy as np
+import pytest
+
+import liveness  # noqa: F401  (load order: before TensorFlow)
+from liveness.cli import main
+from liveness.config import settings
+from liveness.pad.data import discover, subject_folds
+from liveness.passive import PassiveLiveness
+
+DATA = settings().data_dir / "pad"
+pytestmark = pytest.mark.skipif(not (DATA / "nuaa").is_dir(), reason="needs ../shared/data/pad")
+
+
+def _link_images(dest, subjects, per_class):
+    for label in ("live", "attack"):
+        for subject in subjects:
+            files = sorted((DATA / "nuaa" / label / subject).glob("*.jpg"))
+            target = dest / label / subject
+            target.mkdir(parents=True)
+            for f in files[:: max(1, len(files) // per_class)][:per_class]:
+                os.symlink(f, target / f.name)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def small_data(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pad")
+    images = _link_images(root / "nuaa", ["0001", "0002"], per_class=12)
+    clips = root / "replay" / "apfol"
+    clips.mkdir(parents=True)
+    for clip in (DATA / "replay_videos" / "apfol").iterdir():
+        os.symlink(clip, clips / clip.name)
+    return root, images, root / "replay"
+
+
+@pytest.fixture(autouse=True)
+def _temporary_var(tmp_path, monkeypatch):
+    monkeypatch.setenv("LIVENESS_VAR_DIR", str(tmp_path / "var"))
+
+
+def _train(small_data, out, *extra):
+    _, images, clips = small_data
+    return main(["train", str(images), str(clips), "--out", str(out), "--epochs", "2",
+                 "--frame-step", "30", "--seed", "7", "--quiet", "--version", "passive-cnn-test", *extra])
+
+
+def test_layouts_give_labels_and_subjects(small_data):
+    _, images, clips = small_data
+    nuaa = discover(images)
+    assert {(p.label, p.subject) for p in nuaa} == {(1, "0001"), (1, "0002"), (0, "0001"), (0, "0002")}
+    assert len(nuaa) == 48
+    replay = discover(clips)
+    assert sorted((p.label, p.subject, p.is_video) for p in replay) == [(0, "apfol", True), (1, "apfol", True)]
+    assert subject_folds(nuaa + replay, 2) == [["0001", "apfol"], ["0002"]]
+
+
+def test_train_exports_a_loadable_reproducible_model(small_data, tmp_path):
+    first, second = tmp_path / "a.tflite", tmp_path / "b.tflite"
+    assert _train(small_data, first) == 0
+    assert _train(small_data, second) == 0
+    info = json.loads(first.with_suffix(".json").read_text())
+    assert info["version"] == "passive-cnn-test" and info["training"]["seed"] == 7
+    assert info["training"]["samples"]["replay/attack"] > 0  # video frames were sampled
+
+    a, b = PassiveLiveness(first), PassiveLiveness(second)
+    inputs = np.random.default_rng(0).integers(0, 256, (5, a.crop.size, a.crop.size, a.crop.channels),
+                                              dtype=np.uint8)
+    scores = [a.score_input(x) for x in inputs]
+    assert all(0.0 <= s <= 1.0 for s in scores)
+    assert scores == pytest.approx([b.score_input(x) for x in inputs], abs=1e-6)  # same seed, same model
+
+
+def test_evaluate_json_counts_a_faceless_live_image_as_rejected(small_data, tmp_path, capsys):
+    model = tmp_path / "m.tflite"
+    assert _train(small_data, model, "--max-per-group", "10") == 0
+    data = _link_images(tmp_path / "eval", ["0003"], per_class=4)
+    cv2.imwrite(str(data / "live" / "0003" / "blank.png"), np.full((240, 320, 3), 128, np.uint8))
+    capsys.readouterr()
+    assert main(["evaluate", "--data", str(data), "--model", str(model), "--json",
+                 "--out", str(tmp_path / "report")]) == 0
+    report = json.loads(capsys.readouterr().out)
+    for key in ("apcer", "bpcer", "acer", "eer", "auc", "threshold"):
+        assert 0.0 <= report[key] <= 1.0, key
+    assert report["live_without_face"] == 1 and report["attacks_without_face"] == 0
+    assert report["frames"]["bona_fide"] == 5
+    assert report["bpcer"] >= 0.2  # the blank live image counts as rejected
+    assert report["ms_per_face_median"] > 0
+    assert {p.name for p in (tmp_path / "report").iterdir()} == {
+        "report.json", "roc.png", "det.png", "histogram.png"}
+
+
+def test_cross_validation_scores_only_held_out_subjects(small_data, tmp_path, capsys):
+    _, images, clips = small_data
+    out = tmp_path / "cv"
+    assert main(["train", str(images), str(clips), "--cross-validate", "2", "--out", str(out),
+                 "--epochs", "1", "--frame-step", "30", "--max-per-group", "10", "--quiet"]) == 0
+    folds = json.loads((out / "folds.json").read_text())
+    assert [f["held_out"] for f in folds] == [["0001", "apfol"], ["0002"]]
+    assert [json.loads((out / f"fold{i}.json").read_text())["training"]["subjects"]
+            for i in range(2)] == [["0002"], ["0001", "apfol"]]
+    pooled = json.loads((out / "in_domain" / "report.json").read_text())
+    live_clip_frames = sum(s["frames"] for s in pooled["sessions"] if s["live"])
+    assert pooled["frames"]["bona_fide"] == 24 + live_clip_frames  # 12 images x 2 subjects
+    assert len(pooled["sessions"]) == 2  # the apfol clips, scored by the fold that held them out
