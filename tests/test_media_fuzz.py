@@ -220,3 +220,9 @@ def test_oversized_uploads_are_refused(tmp_path, monkeypatch):
     path.write_bytes(REAL_IMAGES["bmp"])
     with pytest.raises(MediaError, match="too large"):
         media.read_image(path)
+
+
+def test_video_frames_over_the_pixel_limit_are_refused(tmp_path):
+    video = _video(tmp_path / "big.mp4", 3)
+    with pytest.raises(MediaError, match="too large"):
+        list(media.iter_video(video, max_pixels=64 * 48 - 1))

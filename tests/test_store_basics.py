@@ -199,6 +199,14 @@ def test_evidence_needs_the_right_key(store, evidence_key):
     assert rotated.read(case.id, name, sha).series == {"marker": [7.0] * 5}
 
 
+def test_a_deleted_evidence_file_is_reported_not_crashed(store):
+    case = run_session(store)
+    (store.vault.directory / store.vault.name_for(case.id)).unlink()
+    with pytest.raises(EvidenceError, match="missing"):
+        cases.load_evidence(store, case.id)
+    assert retention.check_consistency(store).missing_files == [case.id]
+
+
 def test_bad_evidence_is_refused_before_anything_is_written(store):
     grant = sessions.open_session(store, "c1", "d1")
     ticket = sessions.consume_session(store, grant.session_id, grant.nonce)

@@ -89,7 +89,7 @@ class LiveCheck:
         self.results: queue.Queue[FrameResult] = queue.Queue(maxsize=1)
         self.recorded = None
         self.record_error: Exception | None = None
-        self._show_scores = show_scores
+        self.show_scores = show_scores
         self._on_verdict = on_verdict
         self._record_done = threading.Event()
         self._reported = False
@@ -116,7 +116,7 @@ class LiveCheck:
             self._cond.notify()
             latest = self._latest
         if latest is not None:
-            image = draw_frame(image, latest, lang=self.lang, show_scores=self._show_scores,
+            image = draw_frame(image, latest, lang=self.lang, show_scores=self.show_scores,
                                policy=self.session.policy)
         out = av.VideoFrame.from_ndarray(image, format="bgr24")  # streamlit-webrtc stamps it
         with self._cond:
