@@ -118,8 +118,14 @@ def save_plots(live: Sequence[float], attacks: Mapping[str, Sequence[float]], th
                out_dir: Path, title: str = "") -> list[Path]:
     """ROC, DET and score histograms as PNG files in ``out_dir``; returns their paths."""
     import matplotlib
-    matplotlib.use("Agg")
+    matplotlib.use("Agg")  # files only, no display
     import matplotlib.pyplot as plt
+
+    def save(fig, name: str) -> Path:
+        fig.tight_layout()
+        fig.savefig(out_dir / name, dpi=110)
+        plt.close(fig)
+        return out_dir / name
 
     live = np.asarray(live, dtype=np.float64)
     per_species = {n: np.asarray(s, dtype=np.float64) for n, s in attacks.items() if len(s)}
@@ -136,7 +142,7 @@ def save_plots(live: Sequence[float], attacks: Mapping[str, Sequence[float]], th
     ax.set(xlabel="APCER (attacks accepted)", ylabel="1 - BPCER (live accepted)",
            title=f"ROC {title} AUC={area_under_roc(live, pooled):.4f}", xlim=(0, 1), ylim=(0, 1.01))
     ax.legend(loc="lower right")
-    paths.append(_save(fig, out_dir / "roc.png"))
+    paths.append(save(fig, "roc.png"))
 
     # DET: both error rates on normal-deviate axes, clipped away from 0 and 1.
     probit = NormalDist().inv_cdf
@@ -149,7 +155,7 @@ def save_plots(live: Sequence[float], attacks: Mapping[str, Sequence[float]], th
     ax.set(xlabel="APCER", ylabel="BPCER", title=f"DET {title}".strip(),
            xlim=(probit(1e-4), probit(0.9)), ylim=(probit(1e-4), probit(0.9)))
     ax.grid(True, ls=":")
-    paths.append(_save(fig, out_dir / "det.png"))
+    paths.append(save(fig, "det.png"))
 
     fig, ax = plt.subplots(figsize=(6, 4))
     bins = np.linspace(0, 1, 41)
@@ -159,13 +165,6 @@ def save_plots(live: Sequence[float], attacks: Mapping[str, Sequence[float]], th
     ax.axvline(threshold, c="red", ls="--", label="threshold")
     ax.set(xlabel="live probability", ylabel="density", title=f"Scores {title}".strip())
     ax.legend()
-    paths.append(_save(fig, out_dir / "histogram.png"))
+    paths.append(save(fig, "histogram.png"))
     return paths
 
-
-def _save(fig, path: Path) -> Path:
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    import matplotlib.pyplot as plt
-    plt.close(fig)
-    return path
