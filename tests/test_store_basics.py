@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import timedelta, timezone
 
 import numpy as np
 import pytest
@@ -309,6 +309,31 @@ def test_review_decisions_become_labels_and_are_audited(store, clock):
     assert [(e.actor, e.action, e.subject) for e in decisions] == [
         ("rita", "case.reject", f"case:{pending[1].id}"), ("rita", "case.approve", f"case:{pending[0].id}")]
     assert decisions[0].details["note"] == "screen replay"
+
+
+def test_viewing_evidence_is_role_checked_and_audited(store):
+    reviewer = auth.create_user(store, "rita", PASSWORD, "reviewer")
+    case = run_session(store)
+    assert cases.load_evidence(store, case.id, viewer=reviewer).verdict["session_id"] == case.session_id
+    with pytest.raises(PermissionDenied):
+        cases.load_evidence(store, case.id, viewer=auth.set_disabled(store, "rita", True))
+    with store.read() as session:
+        views = [e for e in audit.entries(session) if e.action == "evidence.viewed"]
+    assert [(e.actor, e.subject) for e in views] == [("rita", f"case:{case.id}")]
+
+
+def test_audit_times_in_any_zone_verify(store, clock):
+    clock.now = clock.now.astimezone(timezone(timedelta(hours=-3)))  # Brasília
+    auth.create_user(store, "rita", PASSWORD, "reviewer")
+    with store.read() as session:
+        assert audit.verify_chain(session).ok
+
+
+def test_references_longer_than_their_column_are_refused(store):
+    with pytest.raises(ValueError, match="at most 128"):
+        sessions.open_session(store, "c" * 129)
+    with pytest.raises(ValueError, match="at most 128"):
+        sessions.open_session(store, "c1", "d" * 129)
 
 
 def test_a_disabled_reviewer_cannot_decide(store):

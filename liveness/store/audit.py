@@ -16,14 +16,14 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from .db import serialize_on
-from .evidence import json_safe
+from .jsondata import json_safe
 from .schema import AuditEvent
 
 GENESIS = "0" * 64
@@ -76,6 +76,7 @@ def append(session: Session, at: datetime, actor: str, action: str, subject: str
     """Add an event to the chain, in the caller's transaction."""
     serialize_on(session, "audit-chain")
     details = json_safe(details or {}, "audit details")
+    at = at.astimezone(timezone.utc)  # hashed as it will read back from the database
     prev = session.scalar(sa.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)) or GENESIS
     session.add(AuditEvent(at=at, actor=actor, action=action, subject=subject, details=details,
                            prev_hash=prev, hash=_hash(prev, at, actor, action, subject, details)))

@@ -23,7 +23,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from . import audit, ratelimit
-from .evidence import Evidence, EvidenceError, EvidenceInput, json_safe
+from .auth import UserInfo, require_role
+from .evidence import Evidence, EvidenceError, EvidenceInput
+from .jsondata import json_safe
 from .schema import Case, Decision, VerificationSession
 from .sessions import SessionTicket
 from .store import Store
@@ -153,11 +155,20 @@ def list_cases(store: Store, status: str | None = None, customer_ref: str | None
         return [CaseSummary.of(c) for c in session.scalars(query.limit(limit).offset(offset))]
 
 
-def load_evidence(store: Store, case_id: str) -> Evidence:
-    """Decrypt a case's evidence. Raises EvidenceError when purged, missing or tampered."""
+def load_evidence(store: Store, case_id: str, viewer: UserInfo | None = None) -> Evidence:
+    """Decrypt a case's evidence. Raises EvidenceError when purged, missing or tampered.
+
+    Pass the logged-in ``viewer`` from the review page: viewing biometric
+    evidence is then role-checked and audited (LGPD access trail).
+    """
+    if viewer is not None:
+        require_role(viewer, "reviewer", "admin")
     with store.read() as session:
         case = _case(session, case_id)
         name, sha256 = case.evidence_file, case.evidence_sha256
+    if viewer is not None:
+        with store.write() as session:
+            audit.append(session, store.now(), viewer.username, "evidence.viewed", f"case:{case_id}")
     if name is None:
         raise EvidenceError(f"case {case_id}: the evidence was purged (retention period over)")
     return store.vault.read(case_id, name, sha256)

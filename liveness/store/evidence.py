@@ -26,7 +26,6 @@ import hashlib
 import io
 import json
 import logging
-import math
 import os
 import secrets
 import time
@@ -42,6 +41,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ..config import Settings
 from ..media import sniff
+from .jsondata import NotJSONData, json_safe
 
 log = logging.getLogger(__name__)
 
@@ -99,25 +99,6 @@ class StoredEvidence:
     name: str  # relative to the evidence directory
     sha256: str  # of the sealed file
     size: int
-
-
-def json_safe(value, where: str = "value"):
-    """Plain JSON types from engine output: numpy scalars unwrapped, NaN/inf → None."""
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, (np.bool_,)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.ndarray):
-        return json_safe(value.tolist(), where)
-    if isinstance(value, Mapping):
-        return {str(k): json_safe(v, f"{where}.{k}") for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v, f"{where}[{i}]") for i, v in enumerate(value)]
-    raise EvidenceError(f"{where}: {type(value).__name__} is not JSON data")
 
 
 def parse_keys(text: str) -> list[bytes]:
@@ -188,13 +169,16 @@ def pack(case_id: str, verdict: Mapping, evidence: EvidenceInput) -> bytes:
     """The plaintext zip of one case's evidence."""
     if len(evidence.key_frames) > MAX_KEY_FRAMES:
         raise EvidenceError(f"too many key frames: {len(evidence.key_frames)} (limit {MAX_KEY_FRAMES})")
-    documents = {
-        "verdict.json": json_safe(verdict, "verdict"),
-        "series.json": {"timestamps": json_safe(list(evidence.timestamps), "timestamps"),
-                        "series": json_safe(dict(evidence.series), "series")},
-        "timeline.json": json_safe(list(evidence.timeline), "timeline"),
-        "manifest.json": {"case_id": case_id, "key_frames": len(evidence.key_frames)},
-    }
+    try:
+        documents = {
+            "verdict.json": json_safe(verdict, "verdict"),
+            "series.json": {"timestamps": json_safe(list(evidence.timestamps), "timestamps"),
+                            "series": json_safe(dict(evidence.series), "series")},
+            "timeline.json": json_safe(list(evidence.timeline), "timeline"),
+            "manifest.json": {"case_id": case_id, "key_frames": len(evidence.key_frames)},
+        }
+    except NotJSONData as exc:
+        raise EvidenceError(str(exc)) from None
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:
         for name, document in documents.items():

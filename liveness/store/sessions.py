@@ -23,6 +23,9 @@ from .schema import VerificationSession
 from .store import Store
 
 
+REF_MAX = 128  # the column width of customer_ref and device_ref
+
+
 @dataclass(frozen=True)
 class SessionGrant:
     session_id: str
@@ -54,8 +57,8 @@ def _nonce_hash(nonce: str) -> str:
 
 def open_session(store: Store, customer_ref: str, device_ref: str | None = None) -> SessionGrant:
     """Start a verification; raises ``ratelimit.LockedOut`` for a locked customer or device."""
-    if not customer_ref:
-        raise ValueError("customer_ref is required")
+    if not customer_ref or len(customer_ref) > REF_MAX or (device_ref and len(device_ref) > REF_MAX):
+        raise ValueError(f"customer_ref is required, and references have at most {REF_MAX} characters")
     now = store.now()
     grant = SessionGrant(uuid.uuid4().hex, secrets.token_urlsafe(32), now + store.limits.session_ttl)
     with store.write() as session:
