@@ -112,6 +112,8 @@ class VideoInfo:
 def _open_container(path: Path):
     import av
 
+    if not path.is_file():
+        raise MediaError(f"file not found: {path}")
     with path.open("rb") as f:
         head = f.read(16)
     if not head:
@@ -135,14 +137,15 @@ def _open_container(path: Path):
     return kind, container
 
 
+def _frame_rate(stream) -> float:
+    return float(stream.average_rate or stream.guessed_rate or 0) or 30.0
+
+
 def probe_video(source: str | Path) -> VideoInfo:
-    path = Path(source)
-    if not path.is_file():
-        raise MediaError(f"file not found: {path}")
-    kind, container = _open_container(path)
+    kind, container = _open_container(Path(source))
     with container:
         stream = container.streams.video[0]
-        fps = float(stream.average_rate or stream.guessed_rate or 0) or 30.0
+        fps = _frame_rate(stream)
         duration = float(stream.duration * stream.time_base) if stream.duration else (
             container.duration / 1_000_000 if container.duration else None)
         count = stream.frames or (round(duration * fps) if duration else None)
@@ -160,14 +163,11 @@ def iter_video(source: str | Path, max_frames: int = MAX_VIDEO_FRAMES,
     """
     import av
 
-    path = Path(source)
-    if not path.is_file():
-        raise MediaError(f"file not found: {path}")
-    _, container = _open_container(path)
+    _, container = _open_container(Path(source))
     with container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        fps = float(stream.average_rate or stream.guessed_rate or 0) or 30.0
+        fps = _frame_rate(stream)
         width, height = stream.codec_context.width, stream.codec_context.height
         if width * height > max_pixels:
             raise MediaError(f"video too large: {width}x{height} (limit {max_pixels} pixels per frame)")
