@@ -17,7 +17,7 @@ Review page (``auth.require_role(user, "reviewer", "admin")``)::
 
     user = auth.authenticate(store, username, password)               # AuthError / LockedOut
     queue = reviews.review_queue(store)                               # [CaseSummary], oldest first
-    evidence = cases.load_evidence(store, case.id)                    # Evidence: key_frames_jpeg, series, timeline, verdict
+    evidence = cases.load_evidence(store, case.id, viewer=user)       # Evidence: key_frames_jpeg, series, timeline, verdict; audited
     reviews.decide(store, user, case.id, "approve" | "reject", note)  # audited; AlreadyDecided
 
 Threshold page (admin)::
