@@ -8,10 +8,10 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import pytest
 
 import liveness  # noqa: F401
-from liveness.store import AlreadyDecided, AttemptLimits, LockedOut, SessionRefused, auth, cases, open_store, retention, reviews, sessions
+from liveness.store import (AlreadyDecided, AttemptLimits, LockedOut, SessionRefused, auth, cases, open_store,
+                            retention, reviews, sessions)
 from liveness.store.testing import *  # noqa: F401,F403  (fixtures)
 from liveness.store.testing import child_env, evidence_for, verdict_for
 

@@ -19,7 +19,6 @@ import time
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 import liveness  # noqa: F401
 from liveness.store import cases, open_store, retention, sessions

@@ -56,8 +56,10 @@ def check(session: Session, subject_keys: list[str], now: datetime) -> None:
         raise LockedOut(row[0].split(":", 1)[0], row[1])
 
 
-def _last_lock_start(session: Session, subject: str) -> datetime | None:
-    return session.scalar(sa.select(sa.func.max(Lockout.created_at)).where(Lockout.subject == subject))
+def _counting_since(session: Session, limits: AttemptLimits, subject: str, now: datetime) -> datetime:
+    """Start of the failure window; failures before the last lockout began do not count twice."""
+    last_lock = session.scalar(sa.select(sa.func.max(Lockout.created_at)).where(Lockout.subject == subject))
+    return max(now - limits.window, last_lock or now - limits.window)
 
 
 def _lock_if_over(session: Session, limits: AttemptLimits, subject: str, failures: int,
@@ -73,7 +75,7 @@ def record_attempt(session: Session, limits: AttemptLimits, now: datetime, custo
                    device_ref: str | None, session_id: str | None, failed: bool, reason: str) -> datetime | None:
     """Log one attempt; on a failure, lock what went over the limit. Returns the lock end, if any."""
     keys = subjects(customer_ref, device_ref)
-    for key in keys:
+    for key in keys:  # always customer before device: no two transactions wait on each other
         serialize_on(session, f"attempts:{key}")
     session.add(Attempt(session_id=session_id, customer_ref=customer_ref, device_ref=device_ref,
                         created_at=now, failed=failed, reason=reason[:200]))
@@ -81,8 +83,9 @@ def record_attempt(session: Session, limits: AttemptLimits, now: datetime, custo
     if not failed:
         return None
     locked = None
+    # keys has no device entry when there is no device_ref: zip stops after the customer.
     for key, column, value in zip(keys, (Attempt.customer_ref, Attempt.device_ref), (customer_ref, device_ref)):
-        since = max(now - limits.window, _last_lock_start(session, key) or now - limits.window)
+        since = _counting_since(session, limits, key, now)
         failures = session.scalar(sa.select(sa.func.count()).select_from(Attempt).where(
             column == value, Attempt.failed.is_(True), Attempt.created_at > since, Attempt.created_at <= now))
         locked = _lock_if_over(session, limits, key, failures, now) or locked
@@ -94,7 +97,7 @@ def record_login_failure(session: Session, limits: AttemptLimits, now: datetime,
     """Lock a username after too many failed logins (counted from the audit log)."""
     key = f"user:{username}"
     serialize_on(session, f"attempts:{key}")
-    since = max(now - limits.window, _last_lock_start(session, key) or now - limits.window)
+    since = _counting_since(session, limits, key, now)
     failures = session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
         AuditEvent.subject == key, AuditEvent.action == failed_action,
         AuditEvent.at > since, AuditEvent.at <= now))
