@@ -103,7 +103,8 @@ def record_case(store: Store, ticket: SessionTicket, verdict: Mapping,
             row = session.get(VerificationSession, ticket.session_id)
             if row is None or row.consumed_at is None:
                 raise ValueError("record_case needs a session consumed with consume_session")
-            case = Case(id=case_id, session_id=ticket.session_id, customer_ref=ticket.customer_ref,
+            # The row, not the ticket, says whose session it is: a ticket is only a dataclass.
+            case = Case(id=case_id, session_id=row.id, customer_ref=row.customer_ref,
                         created_at=now, verdict=verdict["verdict"], status=verdict["verdict"],
                         reasons=verdict.get("reasons", []), scores=verdict.get("scores", {}),
                         policy_version=verdict["policy_version"], policy_digest=verdict["policy_digest"],
@@ -111,25 +112,44 @@ def record_case(store: Store, ticket: SessionTicket, verdict: Mapping,
                         evidence_sha256=stored.sha256, evidence_bytes=stored.size)
             session.add(case)
             session.flush()  # a second case for the session fails here, before the audit
-            ratelimit.record_attempt(session, store.limits, now, ticket.customer_ref, ticket.device_ref,
-                                     ticket.session_id, failed=verdict["verdict"] != "accepted",
+            ratelimit.record_attempt(session, store.limits, now, row.customer_ref, row.device_ref,
+                                     row.id, failed=verdict["verdict"] != "accepted",
                                      reason=f"verdict {verdict['verdict']}")
             audit.append(session, now, audit.SYSTEM, "case.created", f"case:{case_id}",
                          {"session_id": ticket.session_id, "verdict": verdict["verdict"],
                           "policy_version": verdict["policy_version"]})
             summary = CaseSummary.of(case)
     except BaseException:
-        store.vault.delete(stored.name)
+        _discard_unless_committed(store, case_id, stored.name)
         raise
     log.info("case %s recorded: %s", case_id, summary.verdict)
     return summary
 
 
+def _discard_unless_committed(store: Store, case_id: str, name: str) -> None:
+    """Remove the evidence of a case that did not commit.
+
+    A commit can fail after the server applied it (a connection lost at that
+    moment): the file is deleted only when the row is known to be absent.
+    """
+    try:
+        with store.read() as session:
+            committed = session.get(Case, case_id) is not None
+    except Exception:  # the database is unreachable: the orphan sweep decides later
+        log.warning("case %s: could not tell whether it committed; its file is left to the orphan sweep", case_id)
+        return
+    if not committed:
+        store.vault.delete(name)
+
+
 def record_failure(store: Store, ticket: SessionTicket, reason: str) -> datetime | None:
     """A failed attempt without a case (e.g. "no face in the document"). Returns the lock end, if any."""
     with store.write() as session:
-        return ratelimit.record_attempt(session, store.limits, store.now(), ticket.customer_ref,
-                                        ticket.device_ref, ticket.session_id, failed=True, reason=reason)
+        row = session.get(VerificationSession, ticket.session_id)
+        if row is None:
+            raise ValueError("record_failure needs a session opened with open_session")
+        return ratelimit.record_attempt(session, store.limits, store.now(), row.customer_ref,
+                                        row.device_ref, row.id, failed=True, reason=reason)
 
 
 def _case(session: Session, case_id: str) -> Case:
