@@ -21,6 +21,8 @@ from sqlalchemy.engine import make_url
 from .ratelimit import AttemptLimits
 from .store import Store, open_store
 
+__all__ = ["clock", "database_url", "evidence_key", "make_store", "store"]  # the fixtures, for `import *`
+
 DEFAULT_PG_URL = "postgresql+psycopg://liveness_test:liveness_test@127.0.0.1:55432/liveness_test"
 BACKENDS = ("sqlite", "postgresql")
 
