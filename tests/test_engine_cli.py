@@ -228,3 +228,18 @@ def test_tensorflow_before_the_engine_is_a_clear_import_error():
     assert process.returncode == 3, process.stderr
     assert "tensorflow was imported before the liveness engine" in process.stdout
     assert "import liveness first" in process.stdout
+
+
+def test_bench_json_times_every_stage():
+    """The benchmark runs (its numbers are printed by ``bench``, never asserted)."""
+    process = cli("bench", SMILING_CLIP, "--frames", "20", "--no-verify", "--json")
+    assert process.returncode == 0, process.stderr
+    report = json.loads(process.stdout)
+    calls = {s["stage"]: s["calls"] for s in report["stages"]}
+    assert report["frames"] == 20 and report["frames_with_face"] == 20
+    assert report["session_process"]["calls"] == 20
+    for stage, count in calls.items():
+        if stage.startswith("passive") and report["passive"].startswith("not available"):
+            assert count == 0
+        else:
+            assert count == 20, stage

@@ -104,6 +104,37 @@ def test_a_face_swapped_mid_session_is_face_changed(people):
     assert max(similarities) >= DEFAULT_POLICY.match_threshold > min(similarities)
 
 
+def test_another_person_from_the_start_is_a_document_mismatch_not_a_swap(people):
+    (_, document_a), (photo_b, _) = people[PERSON_A], people[PERSON_B]
+    with VerificationSession(document_a, steps=[Step.SMILE], passive=None) as session:
+        run(session, moving_still(photo_b, 3.0))
+        verdict = session.finish()
+    print(f"\nB with A's document: similarity {verdict.scores['similarity']}; reasons {verdict.reasons}")
+    assert "document_mismatch" in verdict.reasons and "face_changed" not in verdict.reasons
+    assert verdict.scores["similarity"] < DEFAULT_POLICY.continuity_threshold
+
+
+def test_two_people_in_the_frame_is_multiple_faces(people):
+    (photo_a, document_a), (photo_b, _) = people[PERSON_A], people[PERSON_B]
+    h, w = photo_a.shape[:2]
+    side_by_side = cv2.resize(np.hstack([photo_a, photo_b]), (w, h // 2), interpolation=cv2.INTER_AREA)
+    pair = cv2.copyMakeBorder(side_by_side, h // 4, h - h // 2 - h // 4, 0, 0, cv2.BORDER_REPLICATE)
+    with VerificationSession(document_a, steps=[Step.SMILE], passive=None) as session:
+        run(session, moving_still(pair, 2.0))
+        verdict = session.finish()
+    print(f"\ntwo people: {verdict.scores['multiple_face_fraction']:.2f} of frames; reasons {verdict.reasons}")
+    assert "multiple_faces" in verdict.reasons
+
+
+def test_the_same_frame_over_and_over_is_a_frozen_video(people):
+    photo, document = people[PERSON_A]
+    with VerificationSession(document, steps=[Step.BLINK], passive=None) as session:
+        run(session, ((photo, k / FPS) for k in range(30)))
+        verdict = session.finish()
+    print(f"\nfrozen: {verdict.scores['frozen_fraction']:.2f}; reasons {verdict.reasons}")
+    assert "frozen_video" in verdict.reasons
+
+
 def test_parallel_sessions_do_not_share_state(people):
     """Two sessions in two threads give exactly what each gives alone."""
     def measure(subject: str, out: dict) -> None:
