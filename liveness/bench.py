@@ -9,6 +9,7 @@ depends on the machine, so nothing here asserts: it prints.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -91,6 +92,7 @@ class BenchReport:
     session: StageTiming
     passive: str           # the model's version, or why it was not timed
     verify: VerifySpeed | None
+    load: tuple[float, float]  # 1-minute load average before and after: other work skews timings
 
     @property
     def session_fps(self) -> float:
@@ -112,6 +114,7 @@ class BenchReport:
             "projected_realtime_factor_30fps": round(self.realtime_factor_at(30.0), 2),
             "passive": self.passive,
             "verify": self.verify.to_dict() if self.verify else None,
+            "cpus": os.cpu_count(), "load_average": list(self.load),
         }
 
 
@@ -178,6 +181,7 @@ def run_bench(path: str | Path, frames: int = DEFAULT_FRAMES, policy: Policy = D
     from .passive import load_passive_model
 
     path = Path(path)
+    load_before = os.getloadavg()[0]
     info = probe_video(path)
     policy = policy.replace(**_NO_DEADLINE)
     steps = parse_steps(challenge)
@@ -237,7 +241,7 @@ def run_bench(path: str | Path, frames: int = DEFAULT_FRAMES, policy: Policy = D
         verify = measure_verify(path, policy, passive, steps)
     return BenchReport(str(path), w, h, fps, len(images), len(with_face), stages,
                        StageTiming("VerificationSession.process", "every frame", native, session_ms),
-                       passive_note, verify)
+                       passive_note, verify, (load_before, os.getloadavg()[0]))
 
 
 def format_report(r: BenchReport) -> str:
@@ -247,6 +251,8 @@ def format_report(r: BenchReport) -> str:
     lines = [
         f"{r.video}: {r.width}x{r.height} at {r.fps:g} fps; {r.frames} frames, "
         f"a face in {r.faces_found}",
+        f"load average {r.load[0]:.1f} before, {r.load[1]:.1f} after, on {os.cpu_count()} CPUs "
+        "(above the CPU count, other work inflates these timings)",
         "",
         f"{'stage':<32} {'runs':<40} {'size':<16} {'median':>7} {'p95':>7} {'ms/frame':>8}",
     ]
