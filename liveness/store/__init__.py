@@ -27,7 +27,7 @@ Threshold page (admin)::
     reviews.labelled_cases(store)                                     # [LabelledCase] scores + genuine, for the what-if
 
 Operations: ``retention.purge`` (``python -m liveness purge``), ``retention.check_consistency``,
-``audit.entries`` / ``audit.verify_chain`` (inside ``store.read()``), ``python -m liveness users ...``.
+``audit.entries(store)`` / ``audit.verify_chain(store)``, ``python -m liveness users|purge|db ...``.
 
 Nothing here logs a face, an embedding, a score series or an evidence path.
 """

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
@@ -25,6 +26,9 @@ from sqlalchemy.orm import Session
 from .db import serialize_on
 from .jsondata import json_safe
 from .schema import AuditEvent
+
+if TYPE_CHECKING:
+    from .store import Store
 
 GENESIS = "0" * 64
 SYSTEM = "system"
@@ -83,22 +87,25 @@ def append(session: Session, at: datetime, actor: str, action: str, subject: str
     session.flush()
 
 
-def entries(session: Session, limit: int = 100, before_id: int | None = None) -> list[AuditEntry]:
-    """Newest first; page with ``before_id`` = the last id shown."""
+def entries(store: "Store", limit: int = 100, before_id: int | None = None) -> list[AuditEntry]:
+    """Newest first, for an audit page; page on with ``before_id`` = the last id shown."""
     query = sa.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
     if before_id is not None:
         query = query.where(AuditEvent.id < before_id)
-    return [AuditEntry(e.id, e.at, e.actor, e.action, e.subject, e.details) for e in session.scalars(query)]
+    with store.read() as session:
+        return [AuditEntry(e.id, e.at, e.actor, e.action, e.subject, e.details) for e in session.scalars(query)]
 
 
-def verify_chain(session: Session) -> ChainCheck:
+def verify_chain(store: "Store") -> ChainCheck:
+    """Recompute the chain from the first event; names the first one that does not fit."""
     prev = GENESIS
     count = 0
-    for event_ in session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id)).yield_per(500):
-        count += 1
-        if event_.prev_hash != prev:
-            return ChainCheck(False, count, event_.id, "an event before this one is missing or was replaced")
-        if _hash(prev, event_.at, event_.actor, event_.action, event_.subject, event_.details) != event_.hash:
-            return ChainCheck(False, count, event_.id, "this event was altered")
-        prev = event_.hash
+    with store.read() as session:
+        for event_ in session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id)).yield_per(500):
+            count += 1
+            if event_.prev_hash != prev:
+                return ChainCheck(False, count, event_.id, "an event before this one is missing or was replaced")
+            if _hash(prev, event_.at, event_.actor, event_.action, event_.subject, event_.details) != event_.hash:
+                return ChainCheck(False, count, event_.id, "this event was altered")
+            prev = event_.hash
     return ChainCheck(True, count)
