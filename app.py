@@ -1,22 +1,21 @@
-"""Entry point (``./run app``): the page menu, titled in the chosen language.
-
-The pages live in pages/; each one draws its own content (see ui/ for the
-shared helpers).
-"""
+"""Início: what the product does, the flow, and the models and policy in use."""
 
 import ui  # noqa: F401  (engine first: native load order)
 
 import streamlit as st
 
-from ui.common import tr
+from ui.app_config import app_config
+from ui.common import setup_page, tr
+from ui.model_info import models_table
 
-PAGES = [  # (file, menu title key, icon from Streamlit's bundled Material font)
-    ("pages/0_Início.py", "home_menu", ":material/home:"),
-    ("pages/1_Verificação.py", "verify_title", ":material/badge:"),
-    ("pages/2_Replay.py", "replay_title", ":material/replay:"),
-    ("pages/3_Fila_de_análise.py", "queue_title", ":material/inbox:"),
-    ("pages/4_Modelo_e_limiares.py", "thresholds_title", ":material/tune:"),
-]
+setup_page("home_title", "🛡️")
+st.markdown(tr("home_intro"))
+st.subheader(tr("home_flow_title"))
+st.markdown(tr("home_flow"))
+st.subheader(tr("home_pages_title"))
+st.markdown(tr("home_pages"))
 
-st.navigation([st.Page(path, title=tr(title), icon=icon, default=index == 0)
-               for index, (path, title, icon) in enumerate(PAGES)]).run()
+st.subheader(tr("home_models_title"))
+st.dataframe(models_table(), hide_index=True, width="stretch")
+policy = app_config().policy
+st.metric(tr("policy_version"), policy.version, help=policy.digest())

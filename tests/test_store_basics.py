@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta, timezone
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -168,6 +169,16 @@ def test_evidence_round_trip_and_encryption(store):
     assert abs(float(images[0].mean()) - 200) < 3
     raw = (store.vault.directory / store.vault.name_for(case.id)).read_bytes()
     assert b"\xff\xd8\xff" not in raw and b"marker" not in raw and b"session_id" not in raw
+
+
+def test_evidence_and_database_files_are_owner_only(store):
+    case = run_session(store)
+    sealed = store.vault.directory / store.vault.name_for(case.id)
+    paths = [store.vault.directory, sealed.parent, sealed]
+    if store.engine.dialect.name == "sqlite":
+        paths.append(Path(store.engine.url.database))
+    for path in paths:
+        assert path.stat().st_mode & 0o077 == 0, path.name
 
 
 def test_evidence_tampering_and_swapping_are_detected(store):
@@ -410,6 +421,21 @@ def test_purge_deletes_old_evidence_and_keeps_the_labels(store, clock):
     assert [label.case_id for label in reviews.labelled_cases(store)] == [old.id]
     assert retention.check_consistency(store).ok
     assert retention.purge(store, timedelta(days=50)).cases == 0
+
+
+def test_purge_deletes_old_attempt_records_but_not_recent_ones(store, clock):
+    for _ in range(5):
+        run_session(store, "c1", "d1")  # five failures: c1 and d1 locked
+    sessions.open_session(store, "c2", "d2")  # never used
+    clock.advance(days=100)
+    recent = run_session(store, "c3", "d3")
+    report = retention.purge(store, timedelta(days=50))
+    assert report.attempt_records_deleted == 5 + 2 + 1  # attempts, lockouts, the unused session
+    with store.read() as session:
+        assert session.scalar(sa.text("SELECT count(*) FROM attempts")) == 1
+        assert session.scalar(sa.text("SELECT count(*) FROM verification_sessions")) == 6  # five with cases + c3
+    assert cases.get_case(store, recent.id).has_evidence
+    assert retention.purge(store, timedelta(days=50)).attempt_records_deleted == 0
 
 
 def test_orphan_files_are_swept_after_the_grace_period(store):

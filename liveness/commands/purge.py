@@ -13,7 +13,8 @@ def _purge(args) -> int:
         print(f"would delete the evidence of {report.cases} case(s) older than {args.older_than:g} days")
     else:
         print(f"deleted the evidence of {report.cases} case(s) ({report.files_deleted} file(s)); "
-              f"{report.orphans_deleted} orphan file(s) removed")
+              f"{report.orphans_deleted} orphan file(s) removed; "
+              f"{report.attempt_records_deleted} old attempt record(s) deleted")
     return 0
 
 

@@ -10,6 +10,7 @@ failing half-way with "database is locked".
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -35,7 +36,10 @@ def make_engine(url: str) -> Engine:
 
 def _sqlite_engine(url) -> Engine:
     if url.database and url.database != ":memory:":
-        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        path = Path(url.database).expanduser()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Owner-only from the start (SQLite gives its -wal and -shm files the same mode).
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
     engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
                                                  "check_same_thread": False})
 

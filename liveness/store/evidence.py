@@ -135,10 +135,11 @@ def _demo_key(var_dir: Path) -> str:
             pass
         finally:
             tmp.unlink()
-        log.warning("=" * 70)
-        log.warning("DEMO MODE: generated a local evidence key in the var directory.")
-        log.warning("Evidence is only as safe as that file. Production must set LIVENESS_EVIDENCE_KEY.")
-        log.warning("=" * 70)
+    # Every start says it, not only the first: this key sits next to the data it protects.
+    log.warning("=" * 70)
+    log.warning("DEMO MODE: evidence is sealed with a local key file in the var directory,")
+    log.warning("only as safe as that file. Production must set LIVENESS_EVIDENCE_KEY.")
+    log.warning("=" * 70)
     return path.read_text().strip()
 
 
@@ -265,7 +266,8 @@ class EvidenceVault:
         if final.exists():
             raise EvidenceError(f"case {case_id}: evidence already exists")
         folder_is_new = not final.parent.exists()
-        final.parent.mkdir(parents=True, exist_ok=True)
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        final.parent.mkdir(mode=0o700, exist_ok=True)
         tmp = final.with_name(f"{final.name}{TMP_MARK}{secrets.token_hex(4)}")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:

@@ -1,7 +1,8 @@
 """Retention: evidence is deleted once its period is over; crash leftovers are swept.
 
 ``purge`` clears the evidence of cases older than the retention period (the
-case row, its scores and its decision stay: they hold no biometric data). The
+case row, its scores and its decision stay: they hold no biometric data), and
+deletes the attempt records, lockouts and unused sessions of that age. The
 rows are cleared and audited first, the files deleted after the commit, so a
 crash in between leaves orphan files, never a row pointing to a missing file.
 ``sweep_orphans`` deletes evidence files no row points to (a writer killed
@@ -14,12 +15,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
 from . import audit
-from .schema import Case
+from .schema import Attempt, Case, Lockout, VerificationSession
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ class PurgeReport:
     files_deleted: int
     orphans_deleted: int
     dry_run: bool
+    attempt_records_deleted: int = 0  # attempts, lockouts and unused sessions past the period
 
 
 @dataclass(frozen=True)
@@ -91,8 +93,30 @@ def purge(store: Store, older_than: timedelta = DEFAULT_RETENTION, dry_run: bool
         files += sum(store.vault.delete(name) for _, name in batch)
         cases += len(batch)
     orphans = sweep_orphans(store)
-    log.info("purged the evidence of %d case(s)", cases)
-    return PurgeReport(cases, files, orphans, False)
+    records = _purge_attempt_records(store, cutoff, actor)
+    log.info("purged the evidence of %d case(s) and %d attempt record(s)", cases, records)
+    return PurgeReport(cases, files, orphans, False, records)
+
+
+def _purge_attempt_records(store: Store, cutoff: datetime, actor: str) -> int:
+    """Attempts, lockouts and case-less sessions past the retention period (data minimisation)."""
+    with store.write() as session:
+        attempts = session.execute(sa.delete(Attempt).where(Attempt.created_at < cutoff)
+                                   .execution_options(synchronize_session=False)).rowcount
+        lockouts = session.execute(sa.delete(Lockout).where(Lockout.locked_until < cutoff)
+                                   .execution_options(synchronize_session=False)).rowcount
+        unused = (sa.delete(VerificationSession)
+                  .where(VerificationSession.created_at < cutoff,
+                         ~sa.exists().where(Case.session_id == VerificationSession.id),
+                         ~sa.exists().where(Attempt.session_id == VerificationSession.id))
+                  .execution_options(synchronize_session=False))
+        sessions = session.execute(unused).rowcount
+        total = attempts + lockouts + sessions
+        if total:
+            audit.append(session, store.now(), actor, "attempts.purged", "attempts",
+                         {"attempts": attempts, "lockouts": lockouts, "sessions": sessions,
+                          "before": cutoff.isoformat()})
+    return total
 
 
 def check_consistency(store: Store) -> ConsistencyReport:
