@@ -18,6 +18,24 @@ def _per_view(sample: np.ndarray, fn) -> np.ndarray:
                            for i in range(0, sample.shape[2], 3)], axis=2)
 
 
+# Rec. 601 luma weights in BGR order: the grey a saturation change blends towards.
+LUMA_BGR = np.array([0.114, 0.587, 0.299])
+
+
+def _colour_matrix(rng: np.random.Generator) -> np.ndarray:
+    """3x4 affine colour map: white balance, exposure, saturation and contrast.
+
+    Wide on purpose: a washed-out or dim webcam session must not look like
+    a photo of a photo (held-out NUAA sessions differ mostly in exposure).
+    """
+    gain = rng.uniform(0.6, 1.4) * rng.uniform(0.9, 1.1, 3)
+    saturation, contrast = rng.uniform(0.6, 1.3), rng.uniform(0.7, 1.2)
+    mix = saturation * np.eye(3) + (1 - saturation) * np.tile(LUMA_BGR, (3, 1))
+    linear = contrast * mix @ np.diag(gain)
+    offset = (1 - contrast) * 128 + rng.uniform(-20, 20)
+    return np.hstack([linear, np.full((3, 1), offset)])
+
+
 def augment(sample: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """One random variant of a ``size x size x 3k`` uint8 sample."""
     size = sample.shape[0]
@@ -25,8 +43,9 @@ def augment(sample: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     matrix[:, 2] += rng.uniform(-0.05, 0.05, 2) * size
     if rng.random() < 0.5:  # mirror, folded into the same warp
         matrix[0] = [-matrix[0, 0], -matrix[0, 1], size - 1 - matrix[0, 2]]
-    gain = rng.uniform(0.7, 1.3) * rng.uniform(0.9, 1.1, 3)  # exposure x white balance
-    colour = np.hstack([np.diag(gain), np.full((3, 1), rng.uniform(-20, 20))])
+    colour = _colour_matrix(rng)
+    gamma = rng.uniform(0.6, 1.6) if rng.random() < 0.5 else 1.0
+    tone = np.clip(255 * (np.arange(256) / 255) ** gamma, 0, 255).astype(np.uint8)
     blur = rng.uniform(0.4, 1.2) if rng.random() < 0.25 else 0.0
     noise = rng.normal(0, rng.uniform(2, 6), (size, size, 3)) if rng.random() < 0.2 else None
     quality = int(rng.integers(35, 90)) if rng.random() < 0.4 else 0
@@ -34,7 +53,7 @@ def augment(sample: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     def view(image: np.ndarray) -> np.ndarray:
         image = cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR,
                                borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-        image = cv2.transform(image, colour)  # saturates to 0..255
+        image = cv2.LUT(cv2.transform(image, colour), tone)  # transform saturates to 0..255
         if blur:
             image = cv2.GaussianBlur(image, (0, 0), blur)
         if noise is not None:

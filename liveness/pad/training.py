@@ -32,6 +32,7 @@ class TrainConfig:
     batch_size: int = 64
     learning_rate: float = 3e-3
     weight_decay: float = 1e-4
+    label_smoothing: float = 0.1  # no 0/1 targets: keeps held-out scores off the extremes
     frame_step: int = 3  # every 3rd video frame: neighbours are near duplicates
     seed: int = 0
     exclude_subjects: tuple[str, ...] = ()
@@ -89,7 +90,7 @@ def train(data_dirs: Sequence[Path | str], out: Path, config: TrainConfig = Trai
     steps = config.epochs * int(np.ceil(len(crops.labels) / config.batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, steps, alpha=0.02)
     model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay),
-                  loss="binary_crossentropy", metrics=["binary_accuracy"])
+                  loss=keras.losses.BinaryCrossentropy(label_smoothing=config.label_smoothing), metrics=["binary_accuracy"])
     labels = crops.labels.astype(np.float32)
     verbose = (1 if sys.stderr.isatty() else 2) if progress else 0
     history = []
