@@ -156,8 +156,11 @@ def test_parallel_sessions_do_not_share_state(people):
     for subject in (PERSON_A, PERSON_B):
         series, similarities = together[subject]
         reference_series, reference_similarities = alone[subject]
-        for name in ("face", "smile", "blink", "yaw"):
-            assert series[name] == reference_series[name], f"{subject} {name} differs when run in parallel"
+        assert series["face"] == reference_series["face"]
+        # Rounded series (4 decimals, yaw 2): allow a last-digit flip from threaded float sums.
+        for name, tolerance in (("smile", 2e-4), ("blink", 2e-4), ("yaw", 0.02)):
+            assert series[name] == pytest.approx(reference_series[name], abs=tolerance), \
+                f"{subject} {name} differs when run in parallel"
         assert similarities == pytest.approx(reference_similarities, abs=1e-5)
         assert min(similarities) >= DEFAULT_POLICY.match_threshold  # each saw only its own person
 
