@@ -10,6 +10,7 @@ Accounts are created with ``python -m liveness users create NAME --role ROLE``.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,7 +30,12 @@ USERNAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
 LOGIN_FAILED = "login.failed"
 
 _hasher = PasswordHasher()  # argon2id with the library's current defaults
-_DUMMY_HASH = _hasher.hash("timing equaliser for unknown users")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against for unknown users, so they take as long as known ones."""
+    return _hasher.hash("timing equaliser for unknown users")
 
 
 class AuthError(Exception):
@@ -100,7 +106,7 @@ def authenticate(store: Store, username: str, password: str) -> UserInfo:
         ratelimit.check(session, [key], now)
         user = session.scalar(sa.select(User).where(User.username == username))
         try:
-            _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+            _hasher.verify(user.password_hash if user else _dummy_hash(), password)
             ok = user is not None and not user.disabled
         except (VerificationError, InvalidHashError):
             ok = False
