@@ -174,6 +174,17 @@ def test_detect_json_writes_an_annotated_image(tmp_path):
     assert cv2.imread(str(out)) is not None
 
 
+def test_detect_json_on_a_video_writes_an_annotated_video(no_face_video, tmp_path):
+    clip = DATA / "pad" / "replay_videos" / "apfol" / "live.webm"
+    found = json.loads(cli("detect", clip, "--out", tmp_path / "faces.mp4", "--json").stdout)
+    empty = json.loads(cli("detect", no_face_video, "--out", tmp_path / "wall.mp4", "--json").stdout)
+    print(f"\ndetect apfol: face in {found['frames_with_face']}/{found['frames']} frames")
+    assert found["frames"] >= 200 and found["frames_with_face"] >= 0.95 * found["frames"]
+    assert found["max_faces"] == 1
+    assert empty["frames"] == 45 and empty["frames_with_face"] == 0
+    assert next(iter_video(tmp_path / "faces.mp4", max_frames=1)).image.shape == (480, 640, 3)
+
+
 def test_verify_json_on_a_real_smiling_clip(tmp_path):
     """cap12 (640x480 MJPEG) smiles at t of about 4-6 s; its first frame stands in for the document."""
     document = tmp_path / "document.jpg"
