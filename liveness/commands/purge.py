@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from ..config import settings
 from ..store import open_store, retention
 
 
@@ -21,7 +22,7 @@ def _purge(args) -> int:
 def register(sub) -> None:
     parser = sub.add_parser("purge", help="delete case evidence past the retention period")
     parser.add_argument("--older-than", type=float, metavar="DAYS",
-                        default=retention.DEFAULT_RETENTION.days,
-                        help=f"retention period in days (default {retention.DEFAULT_RETENTION.days})")
+                        default=settings().retention_days,
+                        help="retention period in days (default: LIVENESS_RETENTION_DAYS, else 180)")
     parser.add_argument("--dry-run", action="store_true", help="count, delete nothing")
     parser.set_defaults(run=_purge)

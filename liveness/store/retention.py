@@ -25,7 +25,6 @@ from .store import Store
 
 log = logging.getLogger(__name__)
 
-DEFAULT_RETENTION = timedelta(days=180)
 ORPHAN_GRACE_S = 3600.0
 PURGE_BATCH = 500
 
@@ -67,7 +66,7 @@ def sweep_orphans(store: Store, grace_s: float = ORPHAN_GRACE_S) -> int:
     return len(removed)
 
 
-def purge(store: Store, older_than: timedelta = DEFAULT_RETENTION, dry_run: bool = False,
+def purge(store: Store, older_than: timedelta, dry_run: bool = False,
           actor: str = audit.SYSTEM) -> PurgeReport:
     if older_than < timedelta(0):
         raise ValueError("the retention period cannot be negative")
