@@ -165,6 +165,17 @@ def test_match_a_document_without_a_face_says_so(no_face_video, tmp_path):
     assert result["reason"] == "document:no_face"
 
 
+def test_match_a_document_with_two_faces_says_so(tmp_path):
+    left = cv2.imread(str(OBAMA / "5.jpg"))
+    right = cv2.imread(str(BIDEN.parent / "2.jpg"))  # square, the face fills it like in 5.jpg
+    right = cv2.resize(right, (round(right.shape[1] * left.shape[0] / right.shape[0]), left.shape[0]))
+    group = tmp_path / "two.png"
+    cv2.imwrite(str(group), np.hstack([left, right]))
+    result = json.loads(cli("match", group, OBAMA / "1.jpg", "--json").stdout)
+    assert result["reason"] == "document:multiple_faces" and result["match"] is False
+    assert result["document_faces"] == 2
+
+
 def test_detect_json_writes_an_annotated_image(tmp_path):
     out = tmp_path / "faces.jpg"
     process = cli("detect", OBAMA / "1.jpg", "--out", out, "--json")
