@@ -1,4 +1,7 @@
-"""Início: what the product does, the flow, and the models and policy in use."""
+"""Início: what the product does, the flow, and the models and policy in use.
+
+Start with ``./run app``; the other pages are in pages/ (menu: ui/common.py).
+"""
 
 import ui  # noqa: F401  (engine first: native load order)
 

