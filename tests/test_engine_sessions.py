@@ -50,10 +50,14 @@ def moving_still(image: np.ndarray, seconds: float, start_s: float = 0.0, phase:
         yield frame, start_s + k / FPS
 
 
-def run(session: VerificationSession, frames) -> None:
+def run(session: VerificationSession, frames) -> list:
+    """Feed frames until the verdict; the FrameResults."""
+    results = []
     for frame, t in frames:
-        if session.process(frame, t).verdict is not None:
+        results.append(session.process(frame, t))
+        if results[-1].verdict is not None:
             break
+    return results
 
 
 @pytest.fixture(scope="module")
@@ -182,15 +186,15 @@ def tracked():
     results = {}
     for name, (path, count, steps) in CLIPS.items():
         with VerificationSession(None, policy, steps=steps, passive=None) as session:
-            run(session, ((f.image, f.timestamp_s) for f in iter_video(path, max_frames=count)))
+            frames = run(session, ((f.image, f.timestamp_s) for f in iter_video(path, max_frames=count)))
             verdict = session.finish()
-            results[name] = (session.measurements, session.evidence(), verdict)
+            results[name] = (session.measurements, session.evidence(), verdict, frames)
     return results
 
 
 @pytest.mark.parametrize("name", sorted(CLIPS))
 def test_real_clip_is_tracked_with_plausible_signals(tracked, name):
-    m, evidence, verdict = tracked[name]
+    m, evidence, verdict, _ = tracked[name]
     s = evidence.series
     smile = [v for v in s["smile"] if v is not None]
     blink = [v for v in s["blink"] if v is not None]
@@ -212,10 +216,24 @@ def test_real_clip_is_tracked_with_plausible_signals(tracked, name):
 
 
 def test_cap12_smile_passes_the_smile_step(tracked):
-    m, evidence, verdict = tracked["cap12"]
+    m, evidence, verdict, _ = tracked["cap12"]
     passed = [e["step"] for e in verdict.timeline if e["event"] == "passed"]
     smile = np.array([np.nan if v is None else v for v in evidence.series["smile"]])
     t_peak = evidence.series["t"][int(np.nanargmax(smile))]
     print(f"\ncap12: smile peak {np.nanmax(smile):.2f} at {t_peak:.1f} s; passed {passed}")
     assert np.nanmax(smile) >= DEFAULT_POLICY.smile_min
     assert passed[:1] == ["smile"]
+
+
+@pytest.mark.parametrize("name", ["apfol", "tranvanluyt"])  # the clips where the head turns
+def test_yaw_sign_is_the_persons_own_left(tracked, name):
+    """Positive yaw must mean "turned to their own left": on an unmirrored frame the
+    nose then sits to the image's right of the eyes (YuNet's 5 points), or
+    turn_left and turn_right would ask for the opposite movement."""
+    frames = [r for r in tracked[name][3] if r.signals is not None and r.face is not None
+              and abs(r.signals.yaw) > DEFAULT_POLICY.turn_yaw_deg / 2]
+    agree = [np.sign(r.signals.yaw) == np.sign(r.face.landmarks[2, 0] - r.face.landmarks[:2, 0].mean())
+             for r in frames]
+    print(f"\n{name}: {len(frames)} turned frames, yaw sign agrees with the landmarks in {np.mean(agree):.0%}")
+    assert len(frames) >= 20
+    assert np.mean(agree) >= 0.95
