@@ -6,6 +6,7 @@ gives its numbers); here the rates are printed and held to floors.
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -13,6 +14,8 @@ import liveness  # noqa: F401  (native load order)
 from liveness.calibration import (calibrate, choose_threshold, detection_rate, equal_error_rate,
                                   nuaa_sample, rates)
 from liveness.config import settings
+from liveness.matching import cosine_similarity, enroll_face
+from liveness.media import read_image
 from liveness.policy import DEFAULT_POLICY
 
 DATA = settings().data_dir
@@ -42,6 +45,22 @@ def test_faces_found_in_nuaa_frames_at_the_working_width(label):
           f"at {result.max_side} px; missed {list(result.missed)[:5]}")
     assert result.images >= 150
     assert result.rate >= 0.95
+
+
+@pytest.mark.parametrize("face_px", [90, 50])
+def test_a_small_face_on_a_large_document_is_found_and_matches(face_px):
+    """A 4000x2500 'document' scan with the holder's photo ``face_px`` pixels tall."""
+    photo = read_image(DATA / "verify" / "obama" / "1.jpg")
+    reference = enroll_face(photo)
+    scale = face_px / reference.face.box[3]
+    small = cv2.resize(photo, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    document = np.full((2500, 4000, 3), 200, np.uint8)
+    document[300:300 + small.shape[0], 2800:2800 + small.shape[1]] = small
+    enrolled = enroll_face(document)
+    assert enrolled.ok, enrolled.reason
+    similarity = cosine_similarity(enrolled.embedding, reference.embedding)
+    print(f"\n{face_px} px face on a 4000 px document: similarity {similarity:.3f} to the original")
+    assert similarity >= DEFAULT_POLICY.match_threshold
 
 
 def test_pairs_at_the_policy_threshold(calibration):
