@@ -27,6 +27,8 @@ from .session import VerificationSession
 from .signals import FaceSignalTracker
 
 DEFAULT_FRAMES = 150
+# Analysis rates for the verify projection: every frame of a 30 fps video, or every other.
+PROJECTED_ANALYSIS_FPS = (30.0, 15.0)
 # Sessions over the bench frames must not end early (a finished session skips
 # its frames), so the benchmark gives the challenge all the time it wants.
 _NO_DEADLINE = {"step_timeout_s": 1e9, "session_timeout_s": 1e9}
@@ -132,11 +134,13 @@ class BenchReport:
     def session_fps(self) -> float:
         return 1000.0 / self.session.median_ms
 
-    def realtime_factor_at(self, fps: float) -> float:
-        """Projected verify speed on a video of ``fps`` frames/s, all analysed:
-        the frame interval over the mean (not median: throughput) decode + process."""
-        mean_ms = float(np.mean(self.stages[0].samples)) + float(np.mean(self.session.samples))
-        return (1000.0 / fps) / mean_ms
+    def realtime_factor_at(self, video_fps: float, analysed_fps: float) -> float:
+        """Projected verify speed on a ``video_fps`` video of which ``analysed_fps``
+        frames per second are analysed (every frame is decoded); means, not
+        medians, because this is throughput."""
+        decode = float(np.mean(self.stages[0].samples))
+        process = float(np.mean(self.session.samples))
+        return 1000.0 / (video_fps * decode + min(video_fps, analysed_fps) * process)
 
     def to_dict(self) -> dict:
         return {
@@ -145,7 +149,8 @@ class BenchReport:
             "stages": [s.to_dict() for s in self.stages],
             "session_process": {**self.session.to_dict(), "mean_ms": round(float(np.mean(self.session.samples)), 2)},
             "session_fps": round(self.session_fps, 1),
-            "projected_realtime_factor_30fps": round(self.realtime_factor_at(30.0), 2),
+            "projected_realtime_factor_30fps": {
+                str(rate): round(self.realtime_factor_at(30.0, rate), 2) for rate in PROJECTED_ANALYSIS_FPS},
             "passive": self.passive,
             "verify": self.verify.to_dict() if self.verify else None,
             "cpus": os.cpu_count(), "load_average": list(self.load),
@@ -293,8 +298,9 @@ def format_report(r: BenchReport) -> str:
         f"{1000.0 / (r.session.median_ms + r.stages[0].median_ms + r.stages[-1].median_ms):.1f} frames/s",
         f"passive liveness: {r.passive}",
     ]
-    lines.append(f"projected verify speed on a 30 fps video, every frame analysed: "
-                 f"{r.realtime_factor_at(30.0):.2f}x real time (mean decode + process per frame; goal: >= 2x)")
+    lines += [f"projected verify speed on a 30 fps video analysed at {rate:g} frames/s: "
+              f"{r.realtime_factor_at(30.0, rate):.2f}x real time (goal: >= 2x)"
+              for rate in PROJECTED_ANALYSIS_FPS]
     if r.verify:
         v = r.verify
         lines.append(
