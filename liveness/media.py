@@ -166,7 +166,6 @@ def iter_video(source: str | Path, max_frames: int = MAX_VIDEO_FRAMES,
     _, container = _open_container(Path(source))
     with container:
         stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
         fps = _frame_rate(stream)
         width, height = stream.codec_context.width, stream.codec_context.height
         if width * height > max_pixels:

@@ -7,8 +7,11 @@ annotated H.264 copy is written for replay.
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from fractions import Fraction
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +24,8 @@ from .overlay import draw_frame
 from .policy import DEFAULT_POLICY, Policy
 from .session import _SHIPPED, Evidence, VerificationSession
 from .verdict import Verdict
+
+_MS = Fraction(1, 1000)
 
 
 @dataclass(frozen=True)
@@ -43,13 +48,19 @@ class VideoVerification:
 
 
 class AnnotatedVideoWriter:
-    """H.264 MP4 (plays in browsers) through PyAV, opened on the first frame."""
+    """H.264 MP4 (plays in browsers) through PyAV, opened on the first frame.
+
+    Frames keep their source timestamps, so a variable-rate recording (as
+    browsers make) plays back at its real speed.
+    """
 
     def __init__(self, path: Path, fps: float):
         self.path, self._fps = Path(path), fps
         self._container = self._stream = None
+        self._first_t: float | None = None
+        self._last_pts = -1
 
-    def write(self, frame: np.ndarray) -> None:
+    def write(self, frame: np.ndarray, timestamp_s: float) -> None:
         import av
 
         if self._container is None:
@@ -59,9 +70,14 @@ class AnnotatedVideoWriter:
             self._stream.width = frame.shape[1] - frame.shape[1] % 2  # yuv420p needs even sizes
             self._stream.height = frame.shape[0] - frame.shape[0] % 2
             self._stream.pix_fmt = "yuv420p"
+            self._stream.codec_context.time_base = _MS
             self._stream.options = {"preset": "veryfast", "crf": "26"}
+            self._first_t = timestamp_s
         even = frame[: self._stream.height, : self._stream.width]
-        for packet in self._stream.encode(av.VideoFrame.from_ndarray(even, format="bgr24")):
+        video_frame = av.VideoFrame.from_ndarray(even, format="bgr24")
+        self._last_pts = max(round((timestamp_s - self._first_t) * 1000), self._last_pts + 1)
+        video_frame.pts, video_frame.time_base = self._last_pts, _MS
+        for packet in self._stream.encode(video_frame):
             self._container.mux(packet)
 
     def close(self) -> None:
@@ -70,6 +86,49 @@ class AnnotatedVideoWriter:
                 self._container.mux(packet)
             self._container.close()
             self._container = None
+
+
+_END = object()
+
+
+def prefetched(items: Iterator, depth: int = 8) -> Iterator:
+    """Iterate ``items`` produced on a background thread, ``depth`` ahead.
+
+    Decoding then overlaps the analysis on a second core. An exception in the
+    producer is raised in the consumer; a consumer that stops early releases
+    the producer.
+    """
+    buffer: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce():
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        buffer.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            buffer.put(_END)
+        except BaseException as exc:  # handed to the consumer, raised there
+            buffer.put(exc)
+
+    thread = threading.Thread(target=produce, name="video-decode", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = buffer.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 def verify_video(path: str | Path, document: np.ndarray | EnrolledFace | None = None,
@@ -90,12 +149,14 @@ def verify_video(path: str | Path, document: np.ndarray | EnrolledFace | None = 
         document = enroll_face(document, policy)
     writer = AnnotatedVideoWriter(Path(annotated_out), min(info.fps, policy.video_analysis_fps)) \
         if annotated_out else None
-    min_gap = 1.0 / policy.video_analysis_fps - 1e-3
+    # Keep a frame once 3/4 of the analysis period has passed: variable-rate
+    # recordings jitter around their nominal rate and must not lose frames.
+    min_gap = 0.75 / policy.video_analysis_fps
     last_t = None
     analysed = 0
     with VerificationSession(document=document, policy=policy, steps=steps, passive=passive) as session:
         try:
-            for frame in iter_video(path):
+            for frame in prefetched(iter_video(path)):
                 if progress:
                     progress(frame.index + 1, info.frame_count)
                 if last_t is not None and frame.timestamp_s - last_t < min_gap:
@@ -104,7 +165,7 @@ def verify_video(path: str | Path, document: np.ndarray | EnrolledFace | None = 
                 result = session.process(frame.image, frame.timestamp_s)
                 analysed += 1
                 if writer:
-                    writer.write(draw_frame(frame.image, result, lang, show_scores, policy))
+                    writer.write(draw_frame(frame.image, result, lang, show_scores, policy), frame.timestamp_s)
                 if result.verdict is not None:
                     break
         finally:

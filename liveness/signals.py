@@ -52,6 +52,27 @@ def _box(points: np.ndarray) -> tuple[float, float, float, float]:
     return float(x0), float(y0), float(x1 - x0), float(y1 - y0)
 
 
+def _import_mediapipe():
+    """MediaPipe's Tasks API, without the optional TensorFlow import it attempts.
+
+    With TensorFlow installed (for training), ``import mediapipe`` would load
+    it too: seconds of start-up and hundreds of MB in every process that only
+    tracks faces. Tasks does not need it, so its import is refused meanwhile.
+    """
+    import sys
+
+    blocked = "tensorflow" not in sys.modules
+    if blocked:
+        sys.modules["tensorflow"] = None  # makes "import tensorflow" raise ImportError
+    try:
+        import mediapipe as mp
+        from mediapipe.tasks.python import BaseOptions, vision
+    finally:
+        if blocked:
+            del sys.modules["tensorflow"]
+    return mp, BaseOptions, vision
+
+
 class FaceSignalTracker:
     """A FaceLandmarker in VIDEO mode for one stream.
 
@@ -61,9 +82,7 @@ class FaceSignalTracker:
     """
 
     def __init__(self, num_faces: int = 1):
-        import mediapipe as mp
-        from mediapipe.tasks.python import BaseOptions, vision
-
+        mp, BaseOptions, vision = _import_mediapipe()
         self._mp = mp
         options = vision.FaceLandmarkerOptions(
             base_options=BaseOptions(model_asset_path=str(model_path("face_landmarker"))),

@@ -88,8 +88,10 @@ def reasons_for(m: SessionMeasurements, policy: Policy) -> list[str]:
         reasons.append("face_changed")
     if m.document_reason:
         reasons.append(m.document_reason)
-    elif (scores["similarity"] is None or scores["similarity"] < policy.match_threshold) \
-            and "document_mismatch" not in reasons:
+    elif scores["similarity"] is None:
+        if not reasons:  # never accept without a comparison; another reason usually explains it
+            reasons.append("document_mismatch")
+    elif scores["similarity"] < policy.match_threshold and "document_mismatch" not in reasons:
         reasons.append("document_mismatch")
     if not m.passive_available or scores["passive_frames"] < policy.passive_min_frames:
         reasons.append("passive_unavailable")

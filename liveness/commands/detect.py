@@ -42,7 +42,7 @@ def _run(args) -> int:
                               desc="detect", disable=args.json):
                 faces = detector.detect(frame.image, max_side=args.max_side or 640)
                 per_frame.append(len(faces))
-                writer.write(draw_faces(frame.image, faces, label_scores=False))
+                writer.write(draw_faces(frame.image, faces, label_scores=False), frame.timestamp_s)
         finally:
             writer.close()
         with_face = sum(n > 0 for n in per_frame)
