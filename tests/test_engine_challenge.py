@@ -275,3 +275,14 @@ def test_verdict_carries_scores_and_versions():
     assert d["scores"]["passive"] == pytest.approx(0.9)
     assert d["scores"]["peak_smile"] == pytest.approx(0.8)
     assert d["model_versions"] == {"sface": "x@1"} and d["policy_version"] == P.version
+
+
+def test_no_comparison_is_not_called_a_mismatch_when_another_reason_explains_it():
+    verdict = verdict_of(good_measurements(frames_with_face=0, quality_ok_frames=0, similarities=[],
+                                           challenge_failure="smile_not_detected"))
+    assert "no_face" in verdict.reasons and "document_mismatch" not in verdict.reasons
+
+
+def test_never_accepted_without_a_comparison():
+    verdict = verdict_of(good_measurements(similarities=[]))
+    assert verdict.reasons == ("document_mismatch",)
