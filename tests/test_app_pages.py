@@ -53,7 +53,10 @@ def live_document():
 
 
 def page(name: str, user=None) -> AppTest:
-    at = AppTest.from_file(str(PROJECT_ROOT / PAGES[name]), default_timeout=120)
+    # Through the entry point, as a browser would: the menu links resolve against app.py.
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
+    if name != "home":
+        at.switch_page(PAGES[name])
     if user is not None:
         at.session_state["user"] = user
     return at
@@ -81,6 +84,7 @@ def test_verification_page_asks_for_the_document_and_shows_the_camera(app_store)
     assert "Envie o documento" in at.info[0].value
     check = at.session_state["live_check"]
     assert len(check.session.steps) >= 2  # random, drawn server-side
+    check.close()  # its MediaPipe graph must not outlive the test (it hangs the interpreter's exit)
 
 
 def test_live_callback_draws_and_records_the_case(app_store, live_document):
@@ -185,6 +189,7 @@ def test_production_mode_shows_the_customer_only_the_outcome(app_store, monkeypa
     assert any("Modo produção" in c.value for c in at.sidebar.caption)
     assert not any("Etapas do desafio" in c.value for c in at.caption)  # the challenge stays server-side
     assert at.session_state["live_check"].show_scores is False
+    at.session_state["live_check"].close()
     monkeypatch.setenv("LIVENESS_APP_STEPS", "smile")
     with pytest.raises(RuntimeError, match="production"):
         app_config(policies.DEFAULT_POLICY)

@@ -166,6 +166,7 @@ class LiveCheck:
             except Exception as error:  # shown on the page; the stream must go on
                 self.record_error = error
         self._record_done.set()
+        self.session.close()  # decided: free the landmarker now, not when the browser session ends
 
     # -- page thread -----------------------------------------------------------------------
 
