@@ -28,19 +28,20 @@ current = policies.current_policy(store()).policy
 # -- evaluation of the shipped models -----------------------------------------------------------
 st.subheader(tr("thresholds_models"))
 st.dataframe(models_table(), hide_index=True, width="stretch")
-report_path = PASSIVE_DIR / "report.json"
-plots = sorted(PASSIVE_DIR.glob("*.png"))
-if report_path.is_file():
-    report = json.loads(report_path.read_text())
+# One folder per evaluation (report.json + ROC/DET/histogram PNGs), see MODEL_CARD.md.
+evaluations = sorted(path.parent for path in PASSIVE_DIR.glob("evaluation/*/report.json"))
+if not evaluations:
+    st.info(tr("thresholds_no_evaluation"))
+for folder in evaluations:
+    st.markdown(f"**{folder.name}**")
+    report = json.loads((folder / "report.json").read_text())
     st.dataframe(pd.DataFrame([{k: report[k] for k in HEADLINE if k in report}]), hide_index=True)
-columns = st.columns(3)
-for index, plot in enumerate(plots):
-    columns[index % 3].image(str(plot), caption=plot.stem, width="stretch")
+    columns = st.columns(3)
+    for index, plot in enumerate(sorted(folder.glob("*.png"))):
+        columns[index % 3].image(str(plot), caption=plot.stem, width="stretch")
 if (PASSIVE_DIR / "MODEL_CARD.md").is_file():
     with st.expander("MODEL_CARD.md"):
         st.markdown((PASSIVE_DIR / "MODEL_CARD.md").read_text())
-if not report_path.is_file() and not plots:
-    st.info(tr("thresholds_no_evaluation"))
 
 # -- what-if on labelled cases ------------------------------------------------------------------
 st.subheader(tr("thresholds_whatif"))
