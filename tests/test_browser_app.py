@@ -236,13 +236,16 @@ def test_reviewer_replays_a_video_saves_and_decides_the_case(app_url, tmp_path):
 
         # In-app links keep the Streamlit session (and the login); page.goto would start a new one.
         page.get_by_role("link", name="Fila de análise").click()
-        page.get_by_text("1 caso(s) aguardando análise").wait_for(timeout=60_000)
+        page.get_by_text("caso(s) aguardando análise").wait_for(timeout=60_000)
+        # The live checks of this module's other tests may be waiting too: pick the replayed case.
+        page.get_by_test_id("stSelectbox").filter(has_text="Caso").click()
+        page.get_by_role("option", name=re.compile("customer-replayed")).click()
         page.get_by_text("Evidências").wait_for(timeout=30_000)
         page.screenshot(path=str(SCREENSHOTS / "queue.png"), full_page=True)
         page.get_by_text("Rejeitar").click()
         page.get_by_label("Observação (obrigatória)", exact=True).fill("replayed video, not the customer live")
         page.get_by_role("button", name="Registrar decisão").click()
-        page.get_by_text("Nenhum caso aguardando análise").wait_for(timeout=30_000)
+        page.get_by_text("Decisão registrada").wait_for(timeout=30_000)
 
         page.get_by_role("button", name="Sair").click()
         _login(page, "ana")
