@@ -46,7 +46,7 @@ class Policy:
     challenge_steps_max: int = 3
 
     # Passive liveness: per-frame live probability aggregated over the session.
-    passive_threshold: float = 0.5
+    passive_threshold: float = 0.18
     passive_aggregate: str = "median"  # "median" or "trimmed_mean"
     passive_every_n: int = 1
     passive_min_frames: int = 5
