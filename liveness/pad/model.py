@@ -2,7 +2,7 @@
 
 A compact MobileNet-style network: a strided stem, then depthwise-separable
 blocks that halve the resolution four times, global pooling and one sigmoid
-unit (probability of a live face). About 0.1 M parameters and ~20 MFLOPs at
+unit (probability of a live face). About 50 k parameters and a few MFLOPs at
 96 px, so one face takes about a millisecond on one CPU core. The input is
 the raw uint8 crop stack as float32 0..255; scaling happens inside the graph
 so the engine feeds pixels as they are.
