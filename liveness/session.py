@@ -10,9 +10,9 @@ frames while the page thread reads :attr:`verdict`.
 What runs on every frame and what does not (see ``python -m liveness bench``):
 YuNet at ``policy.detection_width`` (a selfie face is large), the landmarker,
 the quality gates and the passive CNN (every ``passive_every_n`` frames) run
-per frame; SFace (the costliest, ~20 ms) only every
-``policy.continuity_every_s`` seconds, which is enough to prove the face
-stays the document's.
+per frame; SFace (the costliest, ~20-30 ms) only every
+``policy.continuity_every_s`` seconds, on a worker thread of the session, which
+is enough to prove the face stays the document's without stalling a frame.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from __future__ import annotations
 import secrets
 import threading
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import cv2
@@ -111,7 +112,9 @@ class VerificationSession:
             passive = load_passive_model()
         self._passive = passive
         self._detector = FaceDetector(score_threshold=policy.detection_score)
-        self._embedder = FaceEmbedder()
+        self._embedder = FaceEmbedder()  # used only on the identity worker thread
+        self._identity_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="identity")
+        self._identity_job: tuple[Future, float] | None = None
         self._tracker = FaceSignalTracker()
         self._challenge = Challenge(self.steps, policy)
         self._lock = threading.Lock()
@@ -188,11 +191,27 @@ class VerificationSession:
         self._previous_small = small
 
     def _check_identity(self, frame: np.ndarray, face: Face, t: float) -> None:
-        """Sample the live face's identity; fail the challenge if it is swapped."""
-        if t - self._last_identity_t < self.policy.continuity_every_s:
+        """Sample the live face's identity every ``continuity_every_s``.
+
+        SFace (~20-30 ms) runs on the session's own worker thread, so the
+        frame path never waits for it; its result is applied on a later frame.
+        """
+        due = t - self._last_identity_t >= self.policy.continuity_every_s
+        # When the next sample is due the previous one is long finished: waiting
+        # for it keeps the sampled frames, and so the verdict, deterministic.
+        self._apply_identity_sample(wait=due)
+        if due:
+            self._last_identity_t = t
+            job = self._identity_worker.submit(self._embedder.embed, frame.copy(), face)
+            self._identity_job = (job, t)
+
+    def _apply_identity_sample(self, wait: bool) -> None:
+        """Use the finished identity sample: record it, fail the challenge if the face was swapped."""
+        if self._identity_job is None or not (wait or self._identity_job[0].done()):
             return
-        self._last_identity_t = t
-        embedding = self._embedder.embed(frame, face)
+        job, t = self._identity_job
+        self._identity_job = None
+        embedding = job.result()
         if self._reference is None:  # no document: the first live face is the reference
             self._reference = embedding
             return
@@ -239,6 +258,7 @@ class VerificationSession:
     # -- end -------------------------------------------------------------------------------
 
     def _finalize(self) -> Verdict:
+        self._apply_identity_sample(wait=True)
         m = self._m
         m.challenge_finished = self._challenge.finished
         if not m.challenge_finished:  # stopped mid-step: that step was not performed
@@ -273,6 +293,7 @@ class VerificationSession:
     def close(self) -> None:
         with self._lock:
             self._tracker.close()
+            self._identity_worker.shutdown(wait=True)
 
     def __enter__(self) -> "VerificationSession":
         return self
