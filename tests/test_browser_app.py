@@ -140,17 +140,25 @@ def _run_check(app_url: str, camera_file: Path, document: Path, name: str,
     with sync_playwright() as playwright:
         browser = _browser(playwright, camera_file)
         page = browser.new_page(viewport={"width": 1280, "height": 2600})
-        page.goto(app_url + "/Verificação")
-        page.get_by_text("1. Documento de identidade").wait_for(timeout=60_000)
-        page.locator('input[type="file"]').first.set_input_files(str(document))
-        page.get_by_text("Rosto encontrado no documento").wait_for(timeout=60_000)
-        frame = page.frame_locator('iframe[title*="webrtc_streamer"]')
-        frame.get_by_role("button", name="Iniciar").click(timeout=60_000)
-        try:
-            page.get_by_text("quadros/s analisados").wait_for(timeout=120_000)
-        except Exception:
-            page.screenshot(path=str(SCREENSHOTS / f"{name}_failed.png"), full_page=True)
-            raise
+        # A new Chromium process connecting within ~30 s of the previous one closing
+        # sometimes gets no answer to its first offer (seen with a bare
+        # webrtc_streamer page too; a new page in the same browser always connects).
+        # The customer's remedy is the test's: reload and start again, once.
+        for attempt in (1, 2):
+            page.goto(app_url + "/Verificação")
+            page.get_by_text("1. Documento de identidade").wait_for(timeout=60_000)
+            page.locator('input[type="file"]').first.set_input_files(str(document))
+            page.get_by_text("Rosto encontrado no documento").wait_for(timeout=60_000)
+            frame = page.frame_locator('iframe[title*="webrtc_streamer"]')
+            frame.get_by_role("button", name="Iniciar").click(timeout=60_000)
+            try:
+                page.get_by_text("quadros/s analisados").wait_for(timeout=45_000)
+                break
+            except Exception:
+                page.screenshot(path=str(SCREENSHOTS / f"{name}_failed_start_{attempt}.png"), full_page=True)
+                print(f"\n[{name}] the stream did not start on attempt {attempt}")
+                if attempt == 2:
+                    raise
         # Frames drawn by the server: the output video plays inside the iframe.
         displayed_fps = frame.locator("video").evaluate(
             """video => new Promise(resolve => {
@@ -215,7 +223,6 @@ def test_reviewer_replays_a_video_saves_and_decides_the_case(app_url, tmp_path):
 
     _require(CHROMIUM, "Chromium")
     _require(RECORDED_CLIP, "recorded clip")
-    document = _document_from_clip(SMILING_CLIP, tmp_path / "document.jpg")
     with sync_playwright() as playwright:
         browser = _browser(playwright, SMILING_CLIP)
         page = browser.new_page(viewport={"width": 1280, "height": 2600})
@@ -223,8 +230,8 @@ def test_reviewer_replays_a_video_saves_and_decides_the_case(app_url, tmp_path):
         _login(page, "rita")
         uploads = page.locator('input[type="file"]')
         uploads.first.wait_for(state="attached", timeout=60_000)
+        # No document with the video: the case cannot be accepted, so it goes to the queue.
         uploads.nth(0).set_input_files(str(RECORDED_CLIP))
-        uploads.nth(1).set_input_files(str(document))
         page.get_by_role("button", name="Analisar").click()
         page.get_by_text("quadros analisados em").wait_for(timeout=300_000)
         page.get_by_text(VERDICT_TEXT).first.wait_for(timeout=10_000)
@@ -254,6 +261,5 @@ def test_reviewer_replays_a_video_saves_and_decides_the_case(app_url, tmp_path):
         page.get_by_text("Decisões que mudariam").wait_for(timeout=60_000)
         page.get_by_text("Salvar nova versão da política").wait_for(timeout=60_000)
         page.wait_for_timeout(1000)  # let the charts draw
-        page.screenshot(path=str(SCREENSHOTS / "thresholds.png"), full_page=True)
         page.screenshot(path=str(SCREENSHOTS / "thresholds.png"), full_page=True)
         browser.close()
