@@ -15,6 +15,10 @@ from ui.login import require_user
 setup_page("queue_title", "🗂️")
 user = require_user("reviewer", "admin")
 
+decided = st.session_state.pop("queue_last_decision", None)
+if decided:  # kept across the rerun: the queue may be empty now
+    st.success(decided)
+
 queue = reviews.review_queue(store(), limit=200)
 st.caption(tr("queue_count", count=len(queue)))
 if not queue:
@@ -50,12 +54,12 @@ with decision:
         except (ValueError, AlreadyDecided, CaseNotFound, PermissionDenied) as error:
             st.error(str(error))
         else:
-            st.toast(tr("queue_decided", outcome=tr(f"queue_{outcome}")))
+            st.session_state.queue_last_decision = tr("queue_decided", outcome=tr(f"queue_{outcome}"))
             st.rerun()
 
 st.subheader(tr("queue_evidence"))
 try:
-    evidence = cases.load_evidence(store(), case.id)
+    evidence = cases.load_evidence(store(), case.id, viewer=user)  # audited: who saw which evidence
 except EvidenceError as error:
     st.warning(str(error))
     st.stop()

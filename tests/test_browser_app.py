@@ -55,9 +55,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def app_url(tmp_path_factory):
-    """A real app server, challenge fixed to one smile with a long deadline."""
+    """A real app server, challenge fixed to one smile with a long deadline.
+
+    One server per test: a WebRTC peer that connects within ~30 s of another
+    browser process leaving the same server can get no answer to its offer
+    (seen with a bare webrtc_streamer page too; tracked in the issue notes),
+    and a test must not depend on the one before it.
+    """
     var_dir = tmp_path_factory.mktemp("var")
     port = _free_port()
     env = {**os.environ, "LIVENESS_EVIDENCE_KEY": "", "LIVENESS_VAR_DIR": str(var_dir), "LIVENESS_MODE": "demo",
@@ -140,25 +146,17 @@ def _run_check(app_url: str, camera_file: Path, document: Path, name: str,
     with sync_playwright() as playwright:
         browser = _browser(playwright, camera_file)
         page = browser.new_page(viewport={"width": 1280, "height": 2600})
-        # A new Chromium process connecting within ~30 s of the previous one closing
-        # sometimes gets no answer to its first offer (seen with a bare
-        # webrtc_streamer page too; a new page in the same browser always connects).
-        # The customer's remedy is the test's: reload and start again, once.
-        for attempt in (1, 2):
-            page.goto(app_url + "/Verificação")
-            page.get_by_text("1. Documento de identidade").wait_for(timeout=60_000)
-            page.locator('input[type="file"]').first.set_input_files(str(document))
-            page.get_by_text("Rosto encontrado no documento").wait_for(timeout=60_000)
-            frame = page.frame_locator('iframe[title*="webrtc_streamer"]')
-            frame.get_by_role("button", name="Iniciar").click(timeout=60_000)
-            try:
-                page.get_by_text("quadros/s analisados").wait_for(timeout=45_000)
-                break
-            except Exception:
-                page.screenshot(path=str(SCREENSHOTS / f"{name}_failed_start_{attempt}.png"), full_page=True)
-                print(f"\n[{name}] the stream did not start on attempt {attempt}")
-                if attempt == 2:
-                    raise
+        page.goto(app_url + "/Verificação")
+        page.get_by_text("1. Documento de identidade").wait_for(timeout=60_000)
+        page.locator('input[type="file"]').first.set_input_files(str(document))
+        page.get_by_text("Rosto encontrado no documento").wait_for(timeout=60_000)
+        frame = page.frame_locator('iframe[title*="webrtc_streamer"]')
+        frame.get_by_role("button", name="Iniciar").click(timeout=60_000)
+        try:
+            page.get_by_text("quadros/s analisados").wait_for(timeout=120_000)
+        except Exception:
+            page.screenshot(path=str(SCREENSHOTS / f"{name}_failed.png"), full_page=True)
+            raise
         # Frames drawn by the server: the output video plays inside the iframe.
         displayed_fps = frame.locator("video").evaluate(
             """video => new Promise(resolve => {
