@@ -115,6 +115,7 @@ class VerificationSession:
         self._embedder = FaceEmbedder()  # used only on the identity worker thread
         self._identity_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="identity")
         self._identity_job: tuple[Future, float] | None = None
+        self._detection_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="detection")
         self._tracker = FaceSignalTracker()
         self._challenge = Challenge(self.steps, policy)
         self._lock = threading.Lock()
@@ -155,9 +156,12 @@ class VerificationSession:
         m.frames += 1
         m.duration_s = t - self._first_t
         self._last_t = t
+        # YuNet on the detection worker while the landmarker runs here: both are
+        # native code that releases the GIL, so on two cores they overlap.
+        detection = self._detection_worker.submit(self._detector.detect, frame, p.detection_width)
         self._note_frozen(frame)
-
-        faces = self._detector.detect(frame, max_side=p.detection_width)
+        tracked = self._tracker.process(frame, t)
+        faces = detection.result()
         face = faces[0] if faces else None
         several = face is not None and sum(
             f.area >= SECOND_FACE_AREA_FRACTION * face.area for f in faces) > 1
@@ -165,7 +169,7 @@ class VerificationSession:
         if face is not None:
             m.frames_with_face += 1
             m.multiple_face_frames += several
-            signals = self._tracker.process(frame, t)
+            signals = tracked
             quality = assess_quality(frame, face, p)
             m.quality_ok_frames += quality.ok
             if self._passive is not None and m.frames_with_face % p.passive_every_n == 0:
@@ -294,6 +298,7 @@ class VerificationSession:
         with self._lock:
             self._tracker.close()
             self._identity_worker.shutdown(wait=True)
+            self._detection_worker.shutdown(wait=True)
 
     def __enter__(self) -> "VerificationSession":
         return self
