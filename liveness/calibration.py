@@ -22,6 +22,7 @@ import numpy as np
 from .detection import FaceDetector
 from .matching import FaceEmbedder, enroll_face
 from .media import MediaError, read_image
+from .pad import metrics
 from .policy import DEFAULT_POLICY, Policy
 
 # opencv_zoo's cosine threshold for SFace (LFW, fp32 model).
@@ -136,22 +137,14 @@ def pair_scores(enrolment: Enrolment) -> tuple[list[Pair], list[Pair]]:
 
 
 def rates(genuine: np.ndarray, impostor: np.ndarray, threshold: float) -> tuple[float, float]:
-    """(TAR, FAR) when a pair matches at ``similarity >= threshold``."""
-    tar = float(np.mean(genuine >= threshold)) if genuine.size else 0.0
-    far = float(np.mean(impostor >= threshold)) if impostor.size else 0.0
-    return tar, far
+    """(TAR, FAR) when a pair matches at ``similarity >= threshold``: the PAD
+    error rates in verification terms (genuine pairs as bona fide, impostors as attacks)."""
+    return 1.0 - metrics.bpcer_at(genuine, threshold), metrics.apcer_at(impostor, threshold)
 
 
 def equal_error_rate(genuine: np.ndarray, impostor: np.ndarray) -> tuple[float, float]:
-    """(EER, threshold) where FRR = 1 - TAR and FAR cross, over all observed scores."""
-    candidates = np.unique(np.concatenate([genuine, impostor]))
-    best = (2.0, 0.0, 0.0)
-    for threshold in candidates:
-        tar, far = rates(genuine, impostor, threshold)
-        gap = abs((1 - tar) - far)
-        if gap < best[0]:
-            best = (gap, ((1 - tar) + far) / 2, float(threshold))
-    return best[1], best[2]
+    """(EER, threshold) where FRR = 1 - TAR and FAR cross."""
+    return metrics.equal_error_rate(metrics.error_curve(genuine, impostor))
 
 
 def choose_threshold(genuine: np.ndarray, impostor: np.ndarray,

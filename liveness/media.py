@@ -32,7 +32,7 @@ class MediaError(ValueError):
 def sniff(head: bytes) -> str | None:
     """The media kind from a file's first bytes, or None when unknown."""
     if head.startswith(b"\xff\xd8\xff"):
-        return "jpeg"  # a raw MJPEG stream starts like a JPEG too; see open_video
+        return "jpeg"  # a raw MJPEG stream starts like a JPEG too; see sniff_file
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return "png"
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
@@ -46,6 +46,16 @@ def sniff(head: bytes) -> str | None:
     if head.startswith(b"\x1a\x45\xdf\xa3"):
         return "webm"  # Matroska
     return None
+
+
+def sniff_file(path: str | Path) -> str | None:
+    """The media kind of a file from its content: "mjpeg" for JPEG frames one after another."""
+    with Path(path).open("rb") as f:
+        head = f.read(1 << 20)
+    kind = sniff(head[:16])
+    if kind == "jpeg" and b"\xff\xd9\xff\xd8" in head:  # end of one JPEG, start of the next
+        return "mjpeg"
+    return kind
 
 
 def _read_bytes(source: bytes | str | Path, limit: int) -> bytes:

@@ -22,7 +22,7 @@ from .matching import EnrolledFace, enroll_face
 from .media import VideoInfo, iter_video, probe_video
 from .overlay import draw_frame
 from .policy import DEFAULT_POLICY, Policy
-from .session import _SHIPPED, Evidence, VerificationSession
+from .session import SHIPPED_PASSIVE, Evidence, VerificationSession
 from .verdict import Verdict
 
 _MS = Fraction(1, 1000)
@@ -133,7 +133,7 @@ def prefetched(items: Iterator, depth: int = 8) -> Iterator:
 
 def verify_video(path: str | Path, document: np.ndarray | EnrolledFace | None = None,
                  steps: list[Step] | None = None, policy: Policy = DEFAULT_POLICY,
-                 passive=_SHIPPED, progress: Callable[[int, int | None], None] | None = None,
+                 passive=SHIPPED_PASSIVE, progress: Callable[[int, int | None], None] | None = None,
                  annotated_out: str | Path | None = None, lang: str = "pt",
                  show_scores: bool = True) -> VideoVerification:
     """Run a verification session over a recorded video.

@@ -44,7 +44,7 @@ FACE_CHANGED_SAMPLES = 2
 MAX_KEY_FRAMES = 12
 _FROZEN_SIZE = (64, 48)
 
-_SHIPPED = object()  # "load the shipped passive model"
+SHIPPED_PASSIVE = object()  # default of `passive`: load the shipped model (None means run without one)
 
 
 @dataclass(frozen=True)
@@ -100,14 +100,14 @@ class VerificationSession:
     """
 
     def __init__(self, document: EnrolledFace | None = None, policy: Policy = DEFAULT_POLICY,
-                 steps: list[Step] | None = None, passive=_SHIPPED,
+                 steps: list[Step] | None = None, passive=SHIPPED_PASSIVE,
                  session_id: str | None = None, nonce: str | None = None):
         self.policy = policy
         self.id = session_id or uuid.uuid4().hex
         self.nonce = nonce or secrets.token_urlsafe(16)
         self.steps = list(steps) if steps else random_steps(policy)
         self.document = document
-        if passive is _SHIPPED:
+        if passive is SHIPPED_PASSIVE:
             from .passive import load_passive_model
             passive = load_passive_model()
         self._passive = passive
@@ -126,6 +126,7 @@ class VerificationSession:
         )
         self._series = _Series()
         self._key_frames: list[tuple[str, np.ndarray]] = []
+        self._key_labels: set[str] = set()
         self._events_seen = 0
         self._first_t: float | None = None
         self._last_t = 0.0
@@ -236,17 +237,19 @@ class VerificationSession:
                                  f"similarity {similarity:.3f}")
 
     def _collect_key_frames(self, frame: np.ndarray, face: Face | None, passive_score) -> None:
+        """Keep the frames a reviewer needs: the first face, each challenge event, the first doubtful live score."""
         events = self._challenge.events
         labels = [f"{e.step}:{e.event}" for e in events[self._events_seen:]]
         self._events_seen = len(events)
-        if face is not None and not any(label.startswith("first_face") for label, _ in self._key_frames):
+        if face is not None and "first_face" not in self._key_labels:
             labels.insert(0, "first_face")
-        if passive_score is not None and passive_score < self.policy.passive_threshold and \
-                not any(label == "lowest_live_score" for label, _ in self._key_frames):
-            labels.append("lowest_live_score")
+        if passive_score is not None and passive_score < self.policy.passive_threshold \
+                and "first_low_live_score" not in self._key_labels:
+            labels.append("first_low_live_score")
         for label in labels:
             if len(self._key_frames) < MAX_KEY_FRAMES:
                 self._key_frames.append((label, frame.copy()))
+                self._key_labels.add(label)
 
     def _record(self, t, face, signals, passive_score, quality) -> None:
         s = self._series

@@ -68,9 +68,8 @@ def scores_of(m: SessionMeasurements, policy: Policy) -> dict[str, float | int |
     }
 
 
-def reasons_for(m: SessionMeasurements, policy: Policy) -> list[str]:
-    """Every reason the session must go to review; empty means accepted."""
-    scores = scores_of(m, policy)
+def reasons_for(m: SessionMeasurements, policy: Policy, scores: dict) -> list[str]:
+    """Every reason the session must go to review (``scores`` from :func:`scores_of`); empty means accepted."""
     reasons: list[str] = []
     if m.frames < MIN_FRAMES:
         reasons.append("too_few_frames")
@@ -138,12 +137,13 @@ class Verdict:
 
 def decide(session_id: str, m: SessionMeasurements, policy: Policy, model_versions: dict,
            steps: list[str], timeline: list[dict]) -> Verdict:
-    reasons = reasons_for(m, policy)
+    scores = scores_of(m, policy)
+    reasons = reasons_for(m, policy, scores)
     return Verdict(
         session_id=session_id,
         decision=REVIEW if reasons else ACCEPTED,
         reasons=tuple(reasons),
-        scores=scores_of(m, policy),
+        scores=scores,
         policy_version=policy.version,
         policy_digest=policy.digest(),
         model_versions=dict(model_versions),

@@ -9,9 +9,10 @@ import cv2
 from tqdm import tqdm
 
 from ..detection import FaceDetector
-from ..media import iter_video, probe_video, read_image, sniff, IMAGE_KINDS
+from ..media import IMAGE_KINDS, iter_video, probe_video, read_image, sniff_file
 from ..overlay import draw_faces
 from ..pipeline import AnnotatedVideoWriter
+from ..policy import DEFAULT_POLICY
 
 
 def _face_dict(face) -> dict:
@@ -23,12 +24,11 @@ def _run(args) -> int:
     source = Path(args.input)
     if not source.is_file():
         raise FileNotFoundError(f"file not found: {source}")
-    with source.open("rb") as f:
-        is_image = sniff(f.read(16)) in IMAGE_KINDS and source.suffix.lower() not in (".mjpeg", ".mjpg")
+    is_image = sniff_file(source) in IMAGE_KINDS
     detector = FaceDetector()
     if is_image:
         image = read_image(source)
-        faces = detector.detect(image, max_side=args.max_side or 1600)
+        faces = detector.detect(image, max_side=args.max_side or DEFAULT_POLICY.document_max_side)
         out = Path(args.out or f"{source.stem}.faces.jpg")
         cv2.imwrite(str(out), draw_faces(image, faces))
         report = {"input": str(source), "output": str(out), "faces": [_face_dict(f) for f in faces]}
@@ -61,6 +61,6 @@ def register(sub) -> None:
     parser = sub.add_parser("detect", help="detect faces in an image or a video, write an annotated copy")
     parser.add_argument("input", help="image (JPEG, PNG, WebP, BMP) or video (MP4, MOV, WebM, AVI, MJPEG)")
     parser.add_argument("--out", help="annotated output file (default: NAME.faces.jpg / NAME.faces.mp4)")
-    parser.add_argument("--max-side", type=int, help="detector working size (default 1600 images, 640 video)")
+    parser.add_argument("--max-side", type=int, help="detector working size (default: the policy's document size for images, 640 for video)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(run=_run)
