@@ -8,11 +8,12 @@ process. :meth:`process` is thread-safe: the WebRTC callback thread feeds
 frames while the page thread reads :attr:`verdict`.
 
 What runs on every frame and what does not (see ``python -m liveness bench``):
-YuNet at ``policy.detection_width`` (a selfie face is large), the landmarker,
-the quality gates and the passive CNN (every ``passive_every_n`` frames) run
-per frame; SFace (the costliest, ~20-30 ms) only every
-``policy.continuity_every_s`` seconds, on a worker thread of the session, which
-is enough to prove the face stays the document's without stalling a frame.
+YuNet at ``policy.detection_width`` (a selfie face is large, on the session's
+detection worker, overlapping the landmarker), the landmarker, the quality
+gates and the passive CNN (every ``passive_every_n`` frames) run per frame;
+SFace (the costliest, ~20-30 ms) only every ``policy.continuity_every_s``
+seconds, on the session's identity worker, which is enough to prove the face
+stays the document's without stalling a frame.
 """
 
 from __future__ import annotations
