@@ -65,6 +65,6 @@ except EvidenceError as error:
     st.stop()
 if evidence.key_frames_jpeg:
     columns = st.columns(4)
-    for index, jpeg in enumerate(evidence.key_frames_jpeg):
-        columns[index % 4].image(jpeg, width="stretch")
+    for index, (jpeg, label) in enumerate(zip(evidence.key_frames_jpeg, evidence.key_frame_labels)):
+        columns[index % 4].image(jpeg, caption=label or None, width="stretch")
 show_timeline(evidence.series, evidence.timestamps, evidence.timeline)

@@ -226,6 +226,7 @@ def test_bad_evidence_is_refused_before_anything_is_written(store):
         EvidenceInput(key_frames=[np.zeros((4, 4), np.float32)]),
         EvidenceInput(key_frames=[np.zeros((8, 8, 3), np.uint8)] * 33),
         EvidenceInput(timeline=[{"object": object()}]),
+        EvidenceInput(key_frames=[np.zeros((8, 8, 3), np.uint8)], key_frame_labels=["a", "b"]),
     ]
     for evidence in bad_inputs:
         with pytest.raises(EvidenceError):

@@ -40,13 +40,6 @@ def frames_for(index: int) -> list[np.ndarray]:
     return [base.copy() for _ in range(4 + index)]  # the series length tells the sessions apart
 
 
-def evidence_input(evidence) -> EvidenceInput:
-    """What ui/cases.py hands the store: the time axis apart from the series."""
-    return EvidenceInput(key_frames=[frame for _, frame in evidence.key_frames],
-                         series={k: v for k, v in evidence.series.items() if k != "t"},
-                         timestamps=evidence.series.get("t", []), timeline=evidence.timeline)
-
-
 def test_engine_sessions_at_once_through_the_store(store):
     from liveness.session import VerificationSession
 
@@ -62,20 +55,21 @@ def test_engine_sessions_at_once_through_the_store(store):
             verdict = engine.finish()
             evidence = engine.evidence()
         ticket = sessions.consume_session(store, grant.session_id, grant.nonce)
-        case = cases.record_case(store, ticket, verdict.to_dict(), evidence_input(evidence))
-        return index, case, verdict.to_dict(), len(evidence.key_frames)
+        case = cases.record_case(store, ticket, verdict.to_dict(), EvidenceInput.of_session(evidence))
+        return index, case, verdict.to_dict(), [label for label, _ in evidence.key_frames]
 
     with ThreadPoolExecutor(SESSIONS) as pool:
         results = list(pool.map(verify, range(SESSIONS)))
 
     assert len({case.id for _, case, _, _ in results}) == SESSIONS
-    for index, case, verdict, key_frames in results:
+    for index, case, verdict, labels in results:
         stored = cases.get_case(store, case.id)
         assert stored.customer_ref == f"customer-{index}" and stored.session_id == verdict["session_id"]
         assert stored.verdict == verdict["verdict"] and stored.reasons == verdict["reasons"]
         assert stored.policy_version == verdict["policy_version"] and stored.model_versions == verdict["model_versions"]
         evidence = cases.load_evidence(store, case.id)
         assert evidence.verdict["session_id"] == verdict["session_id"]
-        assert len(evidence.timestamps) == 4 + index and len(evidence.key_frames_jpeg) == key_frames
+        assert len(evidence.timestamps) == 4 + index and len(evidence.key_frames_jpeg) == len(labels)
+        assert evidence.key_frame_labels == labels  # what each frame shows survives the store
         assert all(len(values) == 4 + index for values in evidence.series.values())
     assert retention.check_consistency(store).ok

@@ -48,12 +48,6 @@ def open_grant(customer: str) -> SessionGrant:
     return sessions.open_session(store(), customer)
 
 
-def evidence_input(evidence: SessionEvidence) -> EvidenceInput:
-    series = {name: values for name, values in evidence.series.items() if name != "t"}
-    return EvidenceInput(key_frames=[frame for _, frame in evidence.key_frames], series=series,
-                         timestamps=evidence.series.get("t", []), timeline=evidence.timeline)
-
-
 def record(store_: Store, session_id: str, nonce: str, verdict: dict,
            evidence: SessionEvidence) -> cases.CaseSummary:
     """Consume the session (once, in time) and store the verdict with its encrypted evidence.
@@ -61,4 +55,4 @@ def record(store_: Store, session_id: str, nonce: str, verdict: dict,
     Takes the Store explicitly: the live check records from the WebRTC worker thread.
     """
     ticket = sessions.consume_session(store_, session_id, nonce)
-    return cases.record_case(store_, ticket, verdict, evidence_input(evidence))
+    return cases.record_case(store_, ticket, verdict, EvidenceInput.of_session(evidence))

@@ -68,15 +68,25 @@ class EvidenceError(RuntimeError):
 class EvidenceInput:
     """What the engine hands over for one session.
 
-    key_frames: BGR uint8 arrays or JPEG bytes; series: score name → one
-    value per processed frame, aligned with ``timestamps`` (seconds);
-    timeline: the challenge events, JSON-safe dicts.
+    key_frames: BGR uint8 arrays or JPEG bytes; key_frame_labels: what each
+    frame shows (e.g. "first_face", "smile:passed"), empty or one per frame;
+    series: score name → one value per processed frame, aligned with
+    ``timestamps`` (seconds); timeline: the challenge events, JSON-safe dicts.
     """
 
     key_frames: Sequence[np.ndarray | bytes] = ()
+    key_frame_labels: Sequence[str] = ()
     series: Mapping[str, Sequence[float]] = field(default_factory=dict)
     timestamps: Sequence[float] = ()
     timeline: Sequence[Mapping] = ()
+
+    @classmethod
+    def of_session(cls, evidence) -> "EvidenceInput":
+        """From a ``liveness.session.Evidence``: labelled key frames, series whose "t" is the time axis."""
+        return cls(key_frames=[frame for _, frame in evidence.key_frames],
+                   key_frame_labels=[label for label, _ in evidence.key_frames],
+                   series={name: values for name, values in evidence.series.items() if name != "t"},
+                   timestamps=evidence.series.get("t", []), timeline=evidence.timeline)
 
 
 @dataclass(frozen=True)
@@ -86,6 +96,7 @@ class Evidence:
     case_id: str
     verdict: dict
     key_frames_jpeg: list[bytes]  # st.image() takes these as they are
+    key_frame_labels: list[str]  # one per frame ("" when none was given)
     series: dict[str, list[float | None]]
     timestamps: list[float | None]
     timeline: list[dict]
@@ -170,13 +181,17 @@ def pack(case_id: str, verdict: Mapping, evidence: EvidenceInput) -> bytes:
     """The plaintext zip of one case's evidence."""
     if len(evidence.key_frames) > MAX_KEY_FRAMES:
         raise EvidenceError(f"too many key frames: {len(evidence.key_frames)} (limit {MAX_KEY_FRAMES})")
+    labels = list(evidence.key_frame_labels) or [""] * len(evidence.key_frames)
+    if len(labels) != len(evidence.key_frames):
+        raise EvidenceError(f"{len(labels)} key-frame labels for {len(evidence.key_frames)} key frames")
     try:
         documents = {
             "verdict.json": json_safe(verdict, "verdict"),
             "series.json": {"timestamps": json_safe(list(evidence.timestamps), "timestamps"),
                             "series": json_safe(dict(evidence.series), "series")},
             "timeline.json": json_safe(list(evidence.timeline), "timeline"),
-            "manifest.json": {"case_id": case_id, "key_frames": len(evidence.key_frames)},
+            "manifest.json": {"case_id": case_id, "key_frames": len(evidence.key_frames),
+                              "key_frame_labels": json_safe(labels, "key_frame_labels")},
         }
     except NotJSONData as exc:
         raise EvidenceError(str(exc)) from None
@@ -202,6 +217,7 @@ def unpack(case_id: str, data: bytes) -> Evidence:
             case_id=case_id,
             verdict=json.loads(zf.read("verdict.json")),
             key_frames_jpeg=[zf.read(f"frames/{i:03d}.jpg") for i in range(manifest["key_frames"])],
+            key_frame_labels=manifest.get("key_frame_labels", [""] * manifest["key_frames"]),
             series=series["series"],
             timestamps=series["timestamps"],
             timeline=json.loads(zf.read("timeline.json")),
