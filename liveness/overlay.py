@@ -36,25 +36,38 @@ def _font(size: int):
     return ImageFont.truetype(str(path), size)
 
 
-def put_text(image: np.ndarray, text: str, origin: tuple[int, int], size: int = 20,
-             color=WHITE, background=DARK) -> None:
-    """Draw ``text`` (any Unicode) in place, on a filled band, top-left at ``origin``."""
+@lru_cache(maxsize=512)
+def _text_weights(text: str, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The text's coverage on its padded band and its complement (float32, 0..1), rendered
+    once per string: the live overlay repeats the same few strings every frame, and
+    Pillow's rendering holds the GIL the video thread needs."""
     from PIL import Image, ImageDraw
 
     font = _font(size)
     left, top, right, bottom = font.getbbox(text)
     pad = max(3, size // 4)
-    x0, y0 = origin
+    mask = Image.new("L", (right + 2 * pad, bottom + 2 * pad), 0)
+    ImageDraw.Draw(mask).text((pad, pad - top), text, font=font, fill=255)
+    coverage = np.asarray(mask, dtype=np.float32) / 255.0
+    return coverage, 1.0 - coverage
+
+
+def put_text(image: np.ndarray, text: str, origin: tuple[int, int], size: int = 20,
+             color=WHITE, background=DARK) -> None:
+    """Draw ``text`` (any Unicode) in place, on a filled band, top-left at ``origin``."""
+    coverage, uncovered = _text_weights(text, size)
+    ox, oy = origin
     h, w = image.shape[:2]
-    x1, y1 = min(w, x0 + right + 2 * pad), min(h, y0 + bottom + 2 * pad)
-    x0, y0 = max(0, x0), max(0, y0)
+    x0, y0 = max(0, ox), max(0, oy)
+    x1, y1 = min(w, ox + coverage.shape[1]), min(h, oy + coverage.shape[0])
     if x1 <= x0 or y1 <= y0:
         return
     band = image[y0:y1, x0:x1]
-    band[:] = (0.35 * band + 0.65 * np.array(background)).astype(np.uint8)
-    pil = Image.fromarray(band[:, :, ::-1])
-    ImageDraw.Draw(pil).text((pad, pad - top), text, font=font, fill=color[::-1])
-    band[:] = np.asarray(pil)[:, :, ::-1]
+    window = np.s_[y0 - oy:y1 - oy, x0 - ox:x1 - ox]
+    shaded = cv2.addWeighted(band, 0.35, np.full_like(band, background), 0.65, 0)
+    band[:] = cv2.blendLinear(np.ascontiguousarray(shaded), np.full_like(band, color),
+                              np.ascontiguousarray(uncovered[window]),
+                              np.ascontiguousarray(coverage[window]))
 
 
 def _rect(image, box, color, thickness=2) -> None:
