@@ -1,10 +1,13 @@
-"""Per-stage timing of the per-frame path on a real video, and ``verify`` speed.
+"""Per-stage timing of the per-frame path on a real video, the live page's
+server side, and ``verify`` speed.
 
 Frames are decoded once into memory (timed: the decode stage), then each
 stage runs over the same frames on its own, so one stage's cost does not
 hide in another's. The whole :meth:`VerificationSession.process` is timed
-separately on the same frames: that is the number the live page pays. Timing
-depends on the machine, so nothing here asserts: it prints.
+separately on the same frames: that is the number the live page pays. The
+live measurement replays the frames in real time through what the server
+does per WebRTC frame. Timing depends on the machine, so nothing here
+asserts: it prints.
 """
 
 from __future__ import annotations
@@ -117,6 +120,38 @@ class VerifySpeed:
 
 
 @dataclass(frozen=True)
+class LiveSpeed:
+    """The live page's server side with no browser on the machine: VP8 frames arriving at the
+    clip's rate are decoded, go through :meth:`LiveCheck.on_frame` (the engine analyses on its
+    own thread) and are encoded back, with aiortc's own codec settings."""
+
+    video_s: float         # clip time replayed
+    elapsed_s: float
+    frames_returned: int
+    frames_analysed: int
+    on_frame: Timings      # the delay the callback adds to each frame
+    decode: Timings
+    encode: Timings
+
+    @property
+    def returned_fps(self) -> float:
+        return self.frames_returned / self.elapsed_s
+
+    @property
+    def analysed_fps(self) -> float:
+        return self.frames_analysed / self.elapsed_s
+
+    def to_dict(self) -> dict:
+        def ms(t: Timings) -> dict:
+            return {"median_ms": round(_median(t.wall), 2), "p95_ms": round(float(np.percentile(t.wall, 95)), 2)}
+        return {"video_s": round(self.video_s, 2), "elapsed_s": round(self.elapsed_s, 2),
+                "frames_returned": self.frames_returned, "frames_analysed": self.frames_analysed,
+                "returned_fps": round(self.returned_fps, 1), "analysed_fps": round(self.analysed_fps, 1),
+                "added_delay": {**ms(self.on_frame), "mean_ms": round(float(np.mean(self.on_frame.wall)), 2)},
+                "vp8_decode": ms(self.decode), "vp8_encode": ms(self.encode)}
+
+
+@dataclass(frozen=True)
 class BenchReport:
     video: str
     width: int
@@ -128,6 +163,7 @@ class BenchReport:
     session: StageTiming
     passive: str           # the model's version, or why it was not timed
     verify: VerifySpeed | None
+    live: LiveSpeed | None
     load: tuple[float, float]  # 1-minute load average before and after: other work skews timings
 
     @property
@@ -153,6 +189,7 @@ class BenchReport:
                 str(rate): round(self.realtime_factor_at(30.0, rate), 2) for rate in PROJECTED_ANALYSIS_FPS},
             "passive": self.passive,
             "verify": self.verify.to_dict() if self.verify else None,
+            "live": self.live.to_dict() if self.live else None,
             "cpus": os.cpu_count(), "load_average": list(self.load),
         }
 
@@ -199,8 +236,58 @@ def measure_verify(path: Path, policy: Policy, passive, steps) -> VerifySpeed:
                        run.verdict.decision, run.verdict.reasons)
 
 
+def measure_live(images: list[np.ndarray], stamps: list[float], policy: Policy, passive,
+                 steps) -> LiveSpeed:
+    """Replay ``images`` at their timestamps through the live page's server path (see LiveSpeed).
+
+    The browser's part, encoding the camera to VP8, is done beforehand and not timed. A check
+    that reaches its verdict is followed by a new one, as the next customer would be.
+    """
+    from fractions import Fraction
+
+    import av
+    from aiortc.codecs.vpx import Vp8Decoder, Vp8Encoder, vp8_depayload
+    from aiortc.jitterbuffer import JitterFrame
+
+    from .live import LiveCheck
+
+    camera, clock = Vp8Encoder(), Fraction(1, 90_000)
+    packets = []
+    for image, t in zip(images, stamps):
+        frame = av.VideoFrame.from_ndarray(image, format="bgr24")
+        frame.pts, frame.time_base = round((t - stamps[0]) * 90_000), clock
+        payloads, timestamp = camera.encode(frame)
+        packets.append(JitterFrame(b"".join(vp8_depayload(p) for p in payloads), timestamp))
+
+    def new_check() -> LiveCheck:
+        return LiveCheck(None, policy, steps, lang="pt", show_scores=True, passive=passive)
+
+    decoder, encoder = Vp8Decoder(), Vp8Encoder()
+    on_frame, decode, encode = Timings(), Timings(), Timings()
+    checks = [new_check()]
+    returned = 0
+    start = time.monotonic()
+    try:
+        for packet, t in zip(packets, stamps):
+            wait = start + (t - stamps[0]) - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            if checks[-1].verdict is not None:
+                checks[-1].close()
+                checks.append(new_check())
+            for frame in decode(decoder.decode, packet):
+                encode(encoder.encode, on_frame(checks[-1].on_frame, frame))
+                returned += 1
+        elapsed = time.monotonic() - start
+    finally:
+        for check in checks:
+            check.close()
+    analysed = sum(check.analysed_frames for check in checks)
+    return LiveSpeed(stamps[-1] - stamps[0], elapsed, returned, analysed, on_frame, decode, encode)
+
+
 def run_bench(path: str | Path, frames: int = DEFAULT_FRAMES, policy: Policy = DEFAULT_POLICY,
-              challenge: str = "smile,blink", with_verify: bool = True,
+              challenge: str = "smile,blink", with_verify: bool = True, with_live: bool = True,
               log: Callable[[str], None] = lambda _: None) -> BenchReport:
     from .passive import load_passive_model
 
@@ -259,13 +346,17 @@ def run_bench(path: str | Path, frames: int = DEFAULT_FRAMES, policy: Policy = D
         StageTiming("overlay draw_frame", "every frame (live page, annotated video)", native,
                     overlay_ms, in_session=False),
     ]
+    live = None
+    if with_live:
+        log("live")
+        live = measure_live(images, stamps, policy, passive, steps)
     verify = None
     if with_verify:
         log("verify")
         verify = measure_verify(path, policy, passive, steps)
     return BenchReport(str(path), w, h, fps, len(images), len(with_face), stages,
                        StageTiming("VerificationSession.process", "every frame", native, session_ms),
-                       passive_note, verify, (load_before, os.getloadavg()[0]))
+                       passive_note, verify, live, (load_before, os.getloadavg()[0]))
 
 
 def format_report(r: BenchReport) -> str:
@@ -301,6 +392,15 @@ def format_report(r: BenchReport) -> str:
     lines += [f"projected verify speed on a 30 fps video analysed at {rate:g} frames/s: "
               f"{r.realtime_factor_at(30.0, rate):.2f}x real time (goal: >= 2x)"
               for rate in PROJECTED_ANALYSIS_FPS]
+    if r.live:
+        v = r.live
+        lines.append(
+            f"live page, server side at {r.width}x{r.height} (VP8 decode, LiveCheck.on_frame, VP8 encode; "
+            f"frames paced at the clip's rate, no browser on this machine): {v.video_s:.1f} s of video in "
+            f"{v.elapsed_s:.1f} s -> {v.returned_fps:.1f} frames/s returned, {v.analysed_fps:.1f} frames/s "
+            f"analysed by the engine; delay added per frame median {_median(v.on_frame.wall):.1f} ms, "
+            f"mean {np.mean(v.on_frame.wall):.1f} ms, p95 {np.percentile(v.on_frame.wall, 95):.1f} ms; "
+            f"VP8 decode {_median(v.decode.wall):.1f} ms, encode {_median(v.encode.wall):.1f} ms")
     if r.verify:
         v = r.verify
         lines.append(

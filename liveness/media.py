@@ -134,8 +134,11 @@ def _open_container(path: Path):
     if kind not in VIDEO_KINDS:
         raise MediaError(f"not a supported video (MP4, MOV, WebM, AVI, MJPEG); content looks like {kind or 'unknown data'}")
     try:
-        # Metadata tags are untrusted text: undecodable bytes are replaced, not raised.
-        container = av.open(str(path), format="mjpeg" if kind == "mjpeg" else None, metadata_errors="replace")
+        # Metadata tags are untrusted text: undecodable bytes are replaced, not raised. A raw
+        # MJPEG stream carries no timing: read it at 30 frames/s, as Chromium's fake camera
+        # plays it and webcams mostly run (FFmpeg would assume 25).
+        container = av.open(str(path), metadata_errors="replace", **(
+            {"format": "mjpeg", "options": {"framerate": "30"}} if kind == "mjpeg" else {}))
     except av.FFmpegError as exc:
         raise MediaError(f"unreadable video: {exc.__class__.__name__}") from None
     if not container.streams.video:

@@ -15,7 +15,7 @@ from liveness.store import LockedOut
 from ui.app_config import app_config
 from ui.cases import customer_ref, open_grant, record, store
 from ui.common import setup_page, tr
-from ui.live import LiveCheck
+from liveness.live import LiveCheck
 from ui.resources import document_enroller
 from ui.verdict_view import show_verdict
 

@@ -90,7 +90,7 @@ def test_verification_page_asks_for_the_document_and_shows_the_camera(app_store)
 def test_live_callback_draws_and_records_the_case(app_store, live_document):
     """The video_frame_callback on the real clip: overlays, a verdict, a case in the store."""
     from ui.cases import open_grant, record
-    from ui.live import LiveCheck
+    from liveness.live import LiveCheck
 
     grant = open_grant("customer-live-test")
     check = LiveCheck(live_document, policies.DEFAULT_POLICY.replace(step_timeout_s=30, session_timeout_s=60),

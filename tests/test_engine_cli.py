@@ -265,3 +265,6 @@ def test_bench_json_times_every_stage():
             assert count == 0
         else:
             assert count == 20, stage
+    live = report["live"]  # the 20 frames replayed in real time through the live page's server path
+    assert live["video_s"] == pytest.approx(19 / 30, abs=0.01)
+    assert live["frames_returned"] == 20 and 0 < live["frames_analysed"] <= 20

@@ -226,3 +226,12 @@ def test_video_frames_over_the_pixel_limit_are_refused(tmp_path):
     video = _video(tmp_path / "big.mp4", 3)
     with pytest.raises(MediaError, match="too large"):
         list(media.iter_video(video, max_pixels=64 * 48 - 1))
+
+
+def test_raw_mjpeg_is_timed_like_the_fake_camera(tmp_path):
+    """Raw MJPEG carries no timing: 30 frames/s, as Chromium's fake camera plays it."""
+    path = tmp_path / "camera.mjpeg"
+    path.write_bytes(real_videos()["mjpeg"])
+    assert media.probe_video(path).fps == 30.0
+    stamps = [frame.timestamp_s for frame in media.iter_video(path)]
+    assert len(stamps) == 12 and stamps[-1] == pytest.approx(11 / 30)

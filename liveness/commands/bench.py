@@ -1,4 +1,4 @@
-"""``bench VIDEO``: median and p95 ms per frame for each stage, frames/s, verify speed."""
+"""``bench VIDEO``: median and p95 ms per frame for each stage, frames/s, live-path and verify speed."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def _bench(args) -> int:
             print(f"timing {stage}…", file=sys.stderr, flush=True)
 
     report = run_bench(args.video, frames=args.frames, challenge=args.challenge,
-                       with_verify=not args.no_verify, log=log)
+                       with_verify=not args.no_verify, with_live=not args.no_live, log=log)
     print(json.dumps(report.to_dict(), indent=2) if args.json else format_report(report))
     return 0
 
@@ -30,5 +30,7 @@ def register(sub) -> None:
     parser.add_argument("--challenge", default="smile,blink",
                         help="steps of the timed sessions and of verify (default: %(default)s)")
     parser.add_argument("--no-verify", action="store_true", help="skip timing verify on the whole video")
+    parser.add_argument("--no-live", action="store_true",
+                        help="skip replaying the frames in real time through the live page's server path")
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
     parser.set_defaults(run=_bench)

@@ -27,12 +27,12 @@ from dataclasses import dataclass
 import av
 import numpy as np
 
-from liveness.challenge import Step
-from liveness.matching import EnrolledFace
-from liveness.overlay import draw_frame
-from liveness.policy import Policy
-from liveness.session import FrameResult, VerificationSession
-from liveness.verdict import Verdict
+from .challenge import Step
+from .matching import EnrolledFace
+from .overlay import draw_frame
+from .policy import Policy
+from .session import SHIPPED_PASSIVE, FrameResult, VerificationSession
+from .verdict import Verdict
 
 SPEED_WINDOW = 60  # frames over which rates are measured
 
@@ -82,8 +82,9 @@ class LiveCheck:
 
     def __init__(self, document: EnrolledFace | None, policy: Policy, steps: list[Step] | None,
                  lang: str, show_scores: bool, session_id: str | None = None, nonce: str | None = None,
-                 on_verdict: Callable[[VerificationSession, Verdict], object] | None = None):
-        self.session = VerificationSession(document=document, policy=policy, steps=steps,
+                 on_verdict: Callable[[VerificationSession, Verdict], object] | None = None,
+                 passive=SHIPPED_PASSIVE):
+        self.session = VerificationSession(document=document, policy=policy, steps=steps, passive=passive,
                                            session_id=session_id, nonce=nonce)
         self.lang = lang
         self.results: queue.Queue[FrameResult] = queue.Queue(maxsize=1)
@@ -193,6 +194,11 @@ class LiveCheck:
     @property
     def verdict(self) -> Verdict | None:
         return self.session.verdict
+
+    @property
+    def analysed_frames(self) -> int:
+        with self._cond:
+            return self._analysed.frames
 
     def speed(self) -> Speed | None:
         with self._cond:
