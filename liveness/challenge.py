@@ -11,9 +11,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Protocol
 
 from .policy import Policy
-from .signals import FaceSignals
 
 
 class Step(str, Enum):
@@ -60,6 +60,14 @@ def random_steps(policy: Policy, rng: secrets.SystemRandom | None = None) -> lis
     turn = rng.choice([Step.TURN_LEFT, Step.TURN_RIGHT])
     pool = [Step.SMILE, Step.BLINK, turn]
     return rng.sample(pool, min(count, len(pool)))
+
+
+class Expression(Protocol):
+    """The three signals the challenge reads (``signals.FaceSignals`` has them, so has a replayed frame)."""
+
+    smile: float
+    blink: float
+    yaw: float
 
 
 @dataclass(frozen=True)
@@ -123,6 +131,11 @@ class Challenge:
         return min(self._index, len(self.steps) - 1)
 
     @property
+    def progress(self) -> tuple[int, int]:
+        """(step index, phase index): what the customer is being asked to do."""
+        return self._index, self._phase
+
+    @property
     def failure(self) -> str | None:
         return self._failure
 
@@ -159,7 +172,7 @@ class Challenge:
             self._hold_since = t
         return t - self._hold_since >= hold_s
 
-    def _phase_done(self, step: Step, phase: str, t: float, s: FaceSignals) -> bool:
+    def _phase_done(self, step: Step, phase: str, t: float, s: Expression) -> bool:
         p = self.policy
         if step is Step.SMILE:
             self.peak["smile"] = max(self.peak.get("smile", 0.0), s.smile)
@@ -177,7 +190,7 @@ class Challenge:
             return abs(s.yaw) < p.turn_yaw_deg / 2
         return self._held(t, sign * s.yaw >= p.turn_yaw_deg, p.turn_hold_s)
 
-    def update(self, t: float, signals: FaceSignals | None) -> ChallengeStatus:
+    def update(self, t: float, signals: Expression | None) -> ChallengeStatus:
         """Advance on one frame at time ``t`` (seconds); ``signals`` None means no usable face."""
         if self.finished:
             return self._status(t)

@@ -14,6 +14,10 @@ gates and the passive CNN (every ``passive_every_n`` frames) run per frame;
 SFace (the costliest, ~20-30 ms) only every ``policy.continuity_every_s``
 seconds, on the session's identity worker, which is enough to prove the face
 stays the document's without stalling a frame.
+
+What the models saw on each frame goes to a :class:`~liveness.trace.Tally`,
+which runs the challenge, keeps the measurements and records the trace a
+case stores, so that the what-if can replay the session under another policy.
 """
 
 from __future__ import annotations
@@ -27,21 +31,19 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from .challenge import FAILURE_REASON, Challenge, ChallengeStatus, Step, random_steps
+from .challenge import ChallengeStatus, Step, random_steps
 from .detection import Face, FaceDetector
 from .matching import EnrolledFace, FaceEmbedder, cosine_similarity
 from .policy import DEFAULT_POLICY, Policy
 from .quality import QualityReport, assess_quality
 from .registry import manifest
 from .signals import FaceSignals, FaceSignalTracker
+from .trace import FrameObservation, Gesture, IdentitySample, SessionTrace, Tally
 from .verdict import SessionMeasurements, Verdict, decide
 
 # A second face counts when at least this fraction of the main face's area
 # (smaller detections are background people far away, or false positives).
 SECOND_FACE_AREA_FRACTION = 0.25
-# Consecutive identity samples below the continuity threshold before the
-# session decides the face was swapped (one blurred sample is not enough).
-FACE_CHANGED_SAMPLES = 2
 MAX_KEY_FRAMES = 12
 _FROZEN_SIZE = (64, 48)
 
@@ -65,11 +67,12 @@ class FrameResult:
 
 @dataclass
 class Evidence:
-    """Material for a case: labelled key frames, per-frame series, challenge timeline."""
+    """Material for a case: labelled key frames, per-frame series, challenge timeline, the replayable trace."""
 
     key_frames: list[tuple[str, np.ndarray]]
     series: dict[str, list]
     timeline: list[dict]
+    trace: SessionTrace
 
 
 def model_versions(passive) -> dict[str, str]:
@@ -115,28 +118,23 @@ class VerificationSession:
         self._detector = FaceDetector(score_threshold=policy.detection_score)
         self._embedder = FaceEmbedder()  # used only on the identity worker thread
         self._identity_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="identity")
-        self._identity_job: tuple[Future, float] | None = None
+        self._identity_job: tuple[Future, float, int] | None = None
         self._detection_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="detection")
         self._tracker = FaceSignalTracker()
-        self._challenge = Challenge(self.steps, policy)
+        self._tally = Tally(policy, self.steps,
+                            "no_document" if document is None else
+                            None if document.ok else f"document_{document.reason}",
+                            passive is not None)
+        self._challenge = self._tally.challenge
         self._lock = threading.Lock()
-        self._m = SessionMeasurements(
-            document_reason=("no_document" if document is None else
-                             None if document.ok else f"document_{document.reason}"),
-            passive_available=passive is not None,
-        )
         self._series = _Series()
         self._key_frames: list[tuple[str, np.ndarray]] = []
         self._key_labels: set[str] = set()
         self._events_seen = 0
-        self._first_t: float | None = None
-        self._last_t = 0.0
         self._previous_small: np.ndarray | None = None
         self._reference: np.ndarray | None = document.embedding if document is not None and document.ok else None
         self._last_identity_t = -1e9
         self._last_similarity: float | None = None
-        self._low_identity_run = 0
-        self._identity_confirmed = False
         self._verdict: Verdict | None = None
         self._last: FrameResult | None = None
 
@@ -152,35 +150,29 @@ class VerificationSession:
             return result
 
     def _analyse(self, frame: np.ndarray, t: float) -> FrameResult:
-        m, p = self._m, self.policy
-        if self._first_t is None:
-            self._first_t = t
-        m.frames += 1
-        m.duration_s = t - self._first_t
-        self._last_t = t
+        p = self.policy
         # YuNet on the detection worker while the landmarker runs here: both are
         # native code that releases the GIL, so on two cores they overlap.
         detection = self._detection_worker.submit(self._detector.detect, frame, p.detection_width)
-        self._note_frozen(frame)
+        frozen_diff = self._frozen_diff(frame)
         tracked = self._tracker.process(frame, t)
         faces = detection.result()
         face = faces[0] if faces else None
         several = face is not None and sum(
             f.area >= SECOND_FACE_AREA_FRACTION * face.area for f in faces) > 1
-        signals = quality = passive_score = None
+        signals = quality = passive_score = sample = None
         if face is not None:
-            m.frames_with_face += 1
-            m.multiple_face_frames += several
             signals = tracked
             quality = assess_quality(frame, face, p)
-            m.quality_ok_frames += quality.ok
-            if self._passive is not None and m.frames_with_face % p.passive_every_n == 0:
+            if self._passive is not None and (self._tally.m.frames_with_face + 1) % p.passive_every_n == 0:
                 passive_score = float(self._passive.score(frame, face))
-                m.passive_scores.append(passive_score)
             if not several:
-                self._check_identity(frame, face, t)
+                sample = self._check_identity(frame, face, t)
         usable = signals if face is not None and not several else None
-        status = self._challenge.update(t, usable)
+        status = self._tally.frame(FrameObservation(
+            t, face is not None, several,
+            None if usable is None else Gesture(float(usable.smile), float(usable.blink), float(usable.yaw)),
+            None if quality is None else bool(quality.ok), passive_score, frozen_diff), sample)
         self._collect_key_frames(frame, face, passive_score)
         self._record(t, face, signals, passive_score, quality)
         if status.finished and self._verdict is None:
@@ -188,16 +180,15 @@ class VerificationSession:
         return FrameResult(t, tuple(faces), face, signals, quality, passive_score,
                            self._last_similarity, status, self._verdict)
 
-    def _note_frozen(self, frame: np.ndarray) -> None:
+    def _frozen_diff(self, frame: np.ndarray) -> float | None:
+        """Mean absolute difference of this frame's grey thumbnail to the previous one's."""
         small = cv2.resize(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), _FROZEN_SIZE,
                            interpolation=cv2.INTER_AREA).astype(np.int16)
-        if self._previous_small is not None and \
-                float(np.abs(small - self._previous_small).mean()) <= self.policy.frozen_max_diff:
-            self._m.frozen_frames += 1
-        self._previous_small = small
+        previous, self._previous_small = self._previous_small, small
+        return None if previous is None else float(np.abs(small - previous).mean())
 
-    def _check_identity(self, frame: np.ndarray, face: Face, t: float) -> None:
-        """Sample the live face's identity every ``continuity_every_s``.
+    def _check_identity(self, frame: np.ndarray, face: Face, t: float) -> IdentitySample | None:
+        """Sample the live face's identity every ``continuity_every_s``; returns the sample finished by now.
 
         SFace (~20-30 ms) runs on the session's own worker thread, so the
         frame path never waits for it; its result is applied on a later frame.
@@ -205,37 +196,25 @@ class VerificationSession:
         due = t - self._last_identity_t >= self.policy.continuity_every_s
         # When the next sample is due the previous one is long finished: waiting
         # for it keeps the sampled frames, and so the verdict, deterministic.
-        self._apply_identity_sample(wait=due)
+        sample = self._identity_sample(wait=due)
         if due:
             self._last_identity_t = t
             job = self._identity_worker.submit(self._embedder.embed, frame.copy(), face)
-            self._identity_job = (job, t)
+            self._identity_job = (job, t, self._tally.m.frames)
+        return sample
 
-    def _apply_identity_sample(self, wait: bool) -> None:
-        """Use the finished identity sample: record it, fail the challenge if the face was swapped."""
+    def _identity_sample(self, wait: bool) -> IdentitySample | None:
+        """The finished identity sample, compared with the reference (the tally then applies it)."""
         if self._identity_job is None or not (wait or self._identity_job[0].done()):
-            return
-        job, t = self._identity_job
+            return None
+        job, t, taken = self._identity_job
         self._identity_job = None
         embedding = job.result()
         if self._reference is None:  # no document: the first live face is the reference
             self._reference = embedding
-            return
-        similarity = cosine_similarity(self._reference, embedding)
-        self._last_similarity = similarity
-        if self._m.document_reason is None:
-            self._m.similarities.append(similarity)
-        if similarity >= self.policy.continuity_threshold:
-            self._identity_confirmed = True
-            self._low_identity_run = 0
-            return
-        self._low_identity_run += 1
-        if self._low_identity_run >= FACE_CHANGED_SAMPLES:
-            # Never matched the document: a mismatch, not a swap; stop early either way.
-            swapped = self._identity_confirmed or self._m.document_reason is not None
-            self._m.face_changed = swapped
-            self._challenge.fail(t, "face_changed" if swapped else "document_mismatch",
-                                 f"similarity {similarity:.3f}")
+            return None
+        self._last_similarity = cosine_similarity(self._reference, embedding)
+        return IdentitySample(t, self._last_similarity, taken, self._tally.m.frames)
 
     def _collect_key_frames(self, frame: np.ndarray, face: Face | None, passive_score) -> None:
         """Keep the frames a reviewer needs: the first face, each challenge event, the first doubtful live score."""
@@ -266,15 +245,7 @@ class VerificationSession:
     # -- end -------------------------------------------------------------------------------
 
     def _finalize(self) -> Verdict:
-        self._apply_identity_sample(wait=True)
-        m = self._m
-        m.challenge_finished = self._challenge.finished
-        if not m.challenge_finished:  # stopped mid-step: that step was not performed
-            step = self.steps[self._challenge.status_index]
-            self._challenge.fail(self._last_t, FAILURE_REASON[step], "stopped before the step was completed")
-        m.challenge_failure = self._challenge.failure
-        m.challenge_timed_out = self._challenge.timed_out
-        m.challenge_peaks = dict(self._challenge.peak)
+        m = self._tally.finish(self._identity_sample(wait=True))
         self._verdict = decide(self.id, m, self.policy, model_versions(self._passive),
                                [s.value for s in self.steps],
                                [e.to_dict() for e in self._challenge.events])
@@ -291,12 +262,12 @@ class VerificationSession:
 
     @property
     def measurements(self) -> SessionMeasurements:
-        return self._m
+        return self._tally.m
 
     def evidence(self) -> Evidence:
         with self._lock:
             return Evidence(list(self._key_frames), dict(vars(self._series)),
-                            [e.to_dict() for e in self._challenge.events])
+                            [e.to_dict() for e in self._challenge.events], self._tally.trace)
 
     def close(self) -> None:
         with self._lock:

@@ -4,19 +4,18 @@ import ui  # noqa: F401  (engine first: native load order)
 
 import json
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from liveness.config import PROJECT_ROOT
 from liveness.store import PermissionDenied
-from liveness.store import cases, policies
+from liveness.store import policies, reviews
 from liveness.store.policies import PolicyVersionExists
 from ui.cases import store
 from ui.common import setup_page, tr
 from ui.login import require_user
 from ui.model_info import models_table
-from ui.whatif import what_if
+from ui.whatif import CONTROLS, passive_sweep, rates, redecide
 
 PASSIVE_DIR = PROJECT_ROOT / "models" / "passive"
 HEADLINE = ("apcer", "bpcer", "acer", "eer", "auc", "threshold", "bpcer_at_apcer_1pct", "bpcer_at_apcer_5pct")
@@ -45,22 +44,31 @@ if (PASSIVE_DIR / "MODEL_CARD.md").is_file():
 
 # -- what-if on labelled cases ------------------------------------------------------------------
 st.subheader(tr("thresholds_whatif"))
-labelled = [c for status in ("approved", "rejected") for c in cases.list_cases(store(), status=status, limit=5000)]
-passive_threshold = st.slider(tr("live_probability"), 0.0, 1.0, float(current.passive_threshold), 0.01)
-match_threshold = st.slider(tr("similarity"), 0.0, 1.0, float(current.match_threshold), 0.005)
+labelled = reviews.labelled_cases(store())
+
+
+def control(field, label, low, high, step):
+    return st.slider(tr(label), low, high, float(getattr(current, field)), step, key=f"whatif_{field}")
+
+
+values = {spec[0]: control(*spec) for spec in CONTROLS[:2]}
+with st.expander(tr("thresholds_more")):
+    values.update({spec[0]: control(*spec) for spec in CONTROLS[2:]})
+candidate = current.replace(**values)
 if not labelled:
     st.info(tr("thresholds_no_labels"))
 else:
-    result = what_if(labelled, passive_threshold, match_threshold)
+    redecided = redecide(labelled, candidate)
+    result = rates(redecided, candidate)
     a, b, c, d = st.columns(4)
     a.metric("APCER", "—" if result.apcer is None else f"{result.apcer:.1%}", help=tr("thresholds_apcer_help"))
     b.metric("BPCER", "—" if result.bpcer is None else f"{result.bpcer:.1%}", help=tr("thresholds_bpcer_help"))
     c.metric(tr("thresholds_labelled"), f"{result.genuine} / {result.attacks}", help=tr("thresholds_labelled_help"))
     d.metric(tr("thresholds_changed"), result.changed)
-    sweep = pd.DataFrame([{"threshold": th, **{k: v for k, v in
-                                               (("APCER", r.apcer), ("BPCER", r.bpcer))}}
-                          for th in np.linspace(0, 1, 51)
-                          for r in [what_if(labelled, th, match_threshold)]]).set_index("threshold")
+    st.caption(tr("thresholds_exactness", exact=result.exact, diverged=result.diverged,
+                  score_only=result.score_only))
+    sweep = pd.DataFrame([{"threshold": th, "APCER": r.apcer, "BPCER": r.bpcer}
+                          for th, r in passive_sweep(redecided, candidate)]).set_index("threshold")
     st.line_chart(sweep, x_label=tr("live_probability"))
 
 # -- save as a new policy version ---------------------------------------------------------------
@@ -70,16 +78,13 @@ with st.form("save_policy"):
     note = st.text_area(tr("queue_note"))
     save = st.form_submit_button(tr("thresholds_save_button"), type="primary")
 if save:
-    changed = current.replace(version=version.strip(), passive_threshold=passive_threshold,
-                              match_threshold=match_threshold)
     try:
-        record = policies.save_policy(store(), changed, user, note)
+        record = policies.save_policy(store(), candidate.replace(version=version.strip()), user, note)
     except (PolicyVersionExists, PermissionDenied, ValueError) as error:
         st.error(str(error))
     else:
         st.success(tr("thresholds_saved", version=record.version))
 st.dataframe(pd.DataFrame([{tr("policy_version"): r.version, "digest": r.policy.digest(),
-                            "passive_threshold": r.policy.passive_threshold,
-                            "match_threshold": r.policy.match_threshold,
+                            **{field: getattr(r.policy, field) for field, *_ in CONTROLS},
                             "by": r.created_by or "—", "note": r.note}
                            for r in policies.policy_history(store())]), hide_index=True, width="stretch")

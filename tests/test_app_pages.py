@@ -171,13 +171,19 @@ def test_thresholds_page_is_for_admins_and_saves_a_policy_version(app_store):
     at = page("thresholds", auth.get_user(app_store, "ana")).run()
     assert not at.exception
     assert any(m.label == "APCER" for m in at.metric)  # a labelled case exists
+    # The case the queue test labelled was recorded with its trace: it is replayed, not approximated.
+    assert "Redecididos exatamente: 1." in at.caption[0].value
     at.slider[0].set_value(0.6).run()
+    [smile] = [s for s in at.slider if s.label == "Sorriso: intensidade mínima"]
+    smile.set_value(0.5).run()
+    assert not at.exception
     at.text_area[0].input("stricter liveness after the rejected photo case")
     [save] = [b for b in at.button if b.label == "Salvar versão"]
     save.click().run()
     assert not at.exception
     current = policies.current_policy(app_store)
     assert current.version == "2026.11.1" and current.policy.passive_threshold == 0.6
+    assert current.policy.smile_min == 0.5 and current.policy.blink_closed == policies.DEFAULT_POLICY.blink_closed
 
 
 def test_production_mode_shows_the_customer_only_the_outcome(app_store, monkeypatch):

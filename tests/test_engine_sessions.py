@@ -23,6 +23,7 @@ from liveness.matching import enroll_face
 from liveness.media import iter_video, read_image
 from liveness.policy import DEFAULT_POLICY
 from liveness.session import VerificationSession
+from liveness.trace import replay
 
 DATA = settings().data_dir
 NUAA_LIVE = DATA / "pad" / "nuaa" / "live"
@@ -92,6 +93,9 @@ def test_a_moving_still_photo_fails_smile_and_blink(people, step, reason, peak, 
     assert not {"no_face", "face_changed", "document_mismatch", "frozen_video"} & set(verdict.reasons)
     assert m.frames_with_face >= 0.95 * m.frames
     assert verdict.scores["peak_" + peak] < limit
+    # The stored trace gives the same decision again, through the same code.
+    replayed = replay(session.evidence().trace, policy)
+    assert replayed.exact and replayed.measurements == m and tuple(replayed.reasons(policy)) == verdict.reasons
 
 
 def test_a_face_swapped_mid_session_is_face_changed(people):
@@ -106,6 +110,8 @@ def test_a_face_swapped_mid_session_is_face_changed(people):
     failed = [e for e in verdict.timeline if e["event"] == "failed"]
     assert failed and failed[0]["t"] >= 2.0, "A's frames must not be taken for a swap"
     assert max(similarities) >= DEFAULT_POLICY.match_threshold > min(similarities)
+    replayed = replay(session.evidence().trace, DEFAULT_POLICY)
+    assert replayed.exact and replayed.measurements == session.measurements
 
 
 def test_another_person_from_the_start_is_a_document_mismatch_not_a_swap(people):

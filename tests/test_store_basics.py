@@ -56,6 +56,36 @@ def test_migrations_downgrade_and_upgrade_again(database_url):
         engine.dispose()
 
 
+def test_a_database_at_the_previous_revision_upgrades_and_keeps_its_cases(database_url, make_store):
+    """0001 → 0002 adds cases.trace: a case recorded before stays readable, a labelled one without a trace."""
+    from liveness.store.db import make_engine, upgrade
+
+    engine = make_engine(database_url)
+    try:
+        upgrade(engine, "0001")
+        assert "trace" not in {c["name"] for c in sa.inspect(engine).get_columns("cases")}
+        at = {"at": "2026-11-20 10:00:00"}
+        with engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO users (username, password_hash, role, created_at, disabled) "
+                                 "VALUES ('rita', 'x', 'reviewer', :at, false)"), at)
+            conn.execute(sa.text("INSERT INTO verification_sessions (id, nonce_hash, customer_ref, created_at, "
+                                 "expires_at, consumed_at) VALUES ('s1', 'h', 'c1', :at, :at, :at)"), at)
+            conn.execute(sa.text(
+                "INSERT INTO cases (id, session_id, customer_ref, created_at, verdict, status, reasons, scores, "
+                "policy_version, policy_digest, model_versions) VALUES ('case1', 's1', 'c1', :at, 'review', "
+                "'approved', '[\"spoof_suspected\"]', '{\"passive\": 0.1, \"similarity\": 0.5}', '2026.11.0', "
+                "'0123456789ab', '{}')"), at)
+            conn.execute(sa.text("INSERT INTO decisions (case_id, reviewer_id, outcome, note, created_at) "
+                                 "SELECT 'case1', id, 'approve', 'same person', :at FROM users"), at)
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    store = make_store()
+    assert cases.get_case(store, "case1").reasons == ["spoof_suspected"]
+    [label] = reviews.labelled_cases(store)
+    assert label.genuine and label.trace is None and label.reasons == ["spoof_suspected"]
+
+
 def test_cases_survive_a_restart(make_store):
     first = make_store()
     case = run_session(first)
@@ -320,6 +350,24 @@ def test_review_decisions_become_labels_and_are_audited(store, clock):
     assert [(e.actor, e.action, e.subject) for e in decisions] == [
         ("rita", "case.reject", f"case:{pending[1].id}"), ("rita", "case.approve", f"case:{pending[0].id}")]
     assert decisions[0].details["note"] == "screen replay"
+
+
+def test_a_case_keeps_its_trace_exactly(store):
+    from liveness.challenge import Step
+    from liveness.policy import DEFAULT_POLICY
+    from liveness.trace import FrameObservation, Gesture, SessionTrace, Tally
+
+    tally = Tally(DEFAULT_POLICY, [Step.SMILE], None, True)
+    for i in range(30):
+        tally.frame(FrameObservation(i / 30, True, False, Gesture(0.1 + i / 100, 1 / 3, -2.5), i % 2 == 0,
+                                     0.9 - i / 1000, None if i == 0 else 0.1 * i))
+    tally.finish()
+    grant = sessions.open_session(store, "c1", "d1")
+    ticket = sessions.consume_session(store, grant.session_id, grant.nonce)
+    case = cases.record_case(store, ticket, verdict_for(grant.session_id), evidence_for(1), tally.trace.to_dict())
+    reviews.decide(store, auth.create_user(store, "rita", PASSWORD, "reviewer"), case.id, "approve", "ok")
+    [label] = reviews.labelled_cases(store)
+    assert SessionTrace.from_dict(label.trace) == tally.trace
 
 
 def test_viewing_evidence_is_role_checked_and_audited(store):

@@ -55,7 +55,8 @@ def test_engine_sessions_at_once_through_the_store(store):
             verdict = engine.finish()
             evidence = engine.evidence()
         ticket = sessions.consume_session(store, grant.session_id, grant.nonce)
-        case = cases.record_case(store, ticket, verdict.to_dict(), EvidenceInput.of_session(evidence))
+        case = cases.record_case(store, ticket, verdict.to_dict(), EvidenceInput.of_session(evidence),
+                                 evidence.trace.to_dict())
         return index, case, verdict.to_dict(), [label for label, _ in evidence.key_frames]
 
     with ThreadPoolExecutor(SESSIONS) as pool:

@@ -50,9 +50,9 @@ def open_grant(customer: str) -> SessionGrant:
 
 def record(store_: Store, session_id: str, nonce: str, verdict: dict,
            evidence: SessionEvidence) -> cases.CaseSummary:
-    """Consume the session (once, in time) and store the verdict with its encrypted evidence.
+    """Consume the session (once, in time) and store the verdict with its encrypted evidence and its trace.
 
     Takes the Store explicitly: the live check records from the WebRTC worker thread.
     """
     ticket = sessions.consume_session(store_, session_id, nonce)
-    return cases.record_case(store_, ticket, verdict, EvidenceInput.of_session(evidence))
+    return cases.record_case(store_, ticket, verdict, EvidenceInput.of_session(evidence), evidence.trace.to_dict())

@@ -10,7 +10,7 @@ Customer's page (no login)::
     grant = sessions.open_session(store, customer_ref, device_ref)     # LockedOut when over the attempt limit
     ticket = sessions.consume_session(store, grant.session_id, grant.nonce)   # once; SessionRefused on replay/expiry
     case = cases.record_case(store, ticket, verdict.to_dict(),
-                             EvidenceInput(key_frames, series, timestamps, timeline))
+                             EvidenceInput(key_frames, series, timestamps, timeline), trace.to_dict())
     cases.record_failure(store, ticket, "no face in the document")   # when the engine could not finish
 
 Review page (``auth.require_role(user, "reviewer", "admin")``)::
@@ -24,7 +24,7 @@ Threshold page (admin)::
 
     policies.current_policy(store).policy; policies.policy_history(store)
     policies.save_policy(store, new_policy, user, note)                # new version, audited with the changes
-    reviews.labelled_cases(store)                                     # [LabelledCase] scores + genuine, for the what-if
+    reviews.labelled_cases(store)                                     # [LabelledCase] reasons, scores, trace + genuine, for the what-if
 
 Operations: ``retention.purge`` (``python -m liveness purge``), ``retention.check_consistency``,
 ``audit.entries(store)`` / ``audit.verify_chain(store)``, ``python -m liveness users|purge|db ...``.

@@ -1,7 +1,7 @@
 """Cases: a session's verdict and its encrypted evidence.
 
 After ``sessions.consume_session`` and the engine's run, call
-``record_case(store, ticket, verdict.to_dict(), EvidenceInput(...))``. The
+``record_case(store, ticket, verdict.to_dict(), EvidenceInput(...), trace)``. The
 evidence file is written and fsynced first, then the case row, its attempt
 and an audit event commit in one transaction; if that fails the file is
 removed, and if the process dies in between the file is an orphan that
@@ -92,9 +92,13 @@ def case_query():
 
 
 def record_case(store: Store, ticket: SessionTicket, verdict: Mapping,
-                evidence: EvidenceInput) -> CaseSummary:
-    """Store a finished session: evidence file first, then the row. Returns the case."""
+                evidence: EvidenceInput, trace: Mapping | None = None) -> CaseSummary:
+    """Store a finished session: evidence file first, then the row. Returns the case.
+
+    trace: the session's ``SessionTrace.to_dict()``, kept in the row for the what-if.
+    """
     verdict = _checked_verdict(ticket, verdict)
+    trace = None if trace is None else json_safe(trace, "trace")
     case_id = uuid.uuid4().hex
     stored = store.vault.write(case_id, verdict, evidence)
     try:
@@ -108,7 +112,8 @@ def record_case(store: Store, ticket: SessionTicket, verdict: Mapping,
                         created_at=now, verdict=verdict["verdict"], status=verdict["verdict"],
                         reasons=verdict.get("reasons", []), scores=verdict.get("scores", {}),
                         policy_version=verdict["policy_version"], policy_digest=verdict["policy_digest"],
-                        model_versions=verdict.get("model_versions", {}), evidence_file=stored.name,
+                        model_versions=verdict.get("model_versions", {}), trace=trace,
+                        evidence_file=stored.name,
                         evidence_sha256=stored.sha256, evidence_bytes=stored.size)
             session.add(case)
             session.flush()  # a second case for the session fails here, before the audit

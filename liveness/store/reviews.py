@@ -2,9 +2,9 @@
 
 ``review_queue`` lists the cases the engine sent to review, oldest first;
 ``decide`` records a reviewer's approve/reject with a note (one decision per
-case, audited); ``labelled_cases`` gives every decided case with its scores
-and policy version, for the threshold page's what-if (approve = genuine,
-reject = attack).
+case, audited); ``labelled_cases`` gives every decided case with its
+reasons, scores, trace and policy version, for the threshold page's what-if
+(approve = genuine, reject = attack).
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ class LabelledCase:
     verdict: str  # what the engine said
     policy_version: str
     genuine: bool  # what the reviewer said
+    reasons: list[str]
+    trace: dict | None  # the session's SessionTrace.to_dict(); None for cases recorded before traces
 
 
 def review_queue(store: Store, limit: int = 50, offset: int = 0) -> list[CaseSummary]:
@@ -73,10 +75,12 @@ def decide(store: Store, user: UserInfo, case_id: str, outcome: str, note: str) 
 
 
 def labelled_cases(store: Store, since: datetime | None = None) -> list[LabelledCase]:
-    query = (sa.select(Case.id, Case.created_at, Case.scores, Case.verdict, Case.policy_version, Decision.outcome)
+    query = (sa.select(Case.id, Case.created_at, Case.scores, Case.verdict, Case.policy_version, Decision.outcome,
+                       Case.reasons, Case.trace)
              .join(Decision, Decision.case_id == Case.id).order_by(Case.created_at))
     if since is not None:
         query = query.where(Case.created_at >= since)
     with store.read() as session:
-        return [LabelledCase(r.id, r.created_at, dict(r.scores), r.verdict, r.policy_version, r.outcome == "approve")
+        return [LabelledCase(r.id, r.created_at, dict(r.scores), r.verdict, r.policy_version, r.outcome == "approve",
+                             list(r.reasons), r.trace)
                 for r in session.execute(query)]

@@ -114,6 +114,13 @@ class Case(Base):
     ``evidence_file`` is relative to the evidence directory; it is set only
     after the file is durably on disk, and cleared (``purged_at``) when the
     retention period is over.
+
+    ``trace`` is the session's ``liveness.trace.SessionTrace`` (None for cases
+    recorded before it was kept): per-frame numbers — smile, blink, yaw,
+    quality and live scores, identity similarities — no image and no
+    embedding. It lives in the row, not in the encrypted evidence, so that
+    the what-if reads every labelled case without opening its evidence, and
+    stays after the evidence is purged, as the scores and the label do.
     """
 
     __tablename__ = "cases"
@@ -128,6 +135,7 @@ class Case(Base):
     policy_version: Mapped[str] = mapped_column(sa.String(40))
     policy_digest: Mapped[str] = mapped_column(sa.String(12))
     model_versions: Mapped[dict]
+    trace: Mapped[dict | None]
     evidence_file: Mapped[str | None] = mapped_column(sa.String(200))
     evidence_sha256: Mapped[str | None] = mapped_column(sa.String(64))
     evidence_bytes: Mapped[int | None]

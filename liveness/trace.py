@@ -1,0 +1,201 @@
+"""A session's trace, and the per-frame accounting that turns it into measurements.
+
+The live session (``session.py``) runs the models on each frame and hands
+what they saw — a :class:`FrameObservation` — to a :class:`Tally`. The tally
+feeds the challenge state machine, keeps the
+:class:`~liveness.verdict.SessionMeasurements` and records every observation
+in a :class:`SessionTrace`. The trace is stored with the case, so
+:func:`replay` runs the same tally over it under another policy: the
+what-if re-decides past cases through the engine's own code, not a copy.
+
+A replay honours every threshold applied to a recorded value
+(:data:`REPLAYED_FIELDS` and everything ``verdict.reasons_for`` reads), not
+those applied inside the models (detection score, quality gates, sampling
+periods), whose inputs are not kept.
+
+A replay is exact while the customer would have been asked the same thing.
+Once the replayed challenge's position departs from the recorded one (and
+the replay does not end right there), or the recording stops where the
+replayed challenge would have gone on, the rest of the recording answered
+other instructions: the result is then marked approximate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from .challenge import FAILURE_REASON, Challenge, ChallengeStatus, Step
+from .policy import Policy
+from .verdict import SessionMeasurements, reasons_for, scores_of
+
+# Consecutive identity samples below the continuity threshold before the
+# session decides the face was swapped (one blurred sample is not enough).
+FACE_CHANGED_SAMPLES = 2
+# Policy fields the tally reads; a replay re-applies them to the recorded values.
+REPLAYED_FIELDS = ("neutral_max_smile", "neutral_hold_s", "smile_min", "smile_hold_s", "blink_closed",
+                   "blink_open", "turn_yaw_deg", "turn_hold_s", "step_timeout_s", "session_timeout_s",
+                   "continuity_threshold", "frozen_max_diff")
+TRACE_FORMAT = 1
+
+
+class Gesture(NamedTuple):
+    """The signals the challenge reads, from one usable face."""
+
+    smile: float
+    blink: float
+    yaw: float
+
+
+@dataclass(frozen=True)
+class FrameObservation:
+    """What the models saw on one frame."""
+
+    t: float
+    face: bool = False
+    several: bool = False  # a second face as large as the first
+    gesture: Gesture | None = None  # None: no usable face (none, or several)
+    quality_ok: bool | None = None  # None without a face
+    passive: float | None = None  # the live probability, when computed on this frame
+    frozen_diff: float | None = None  # mean |difference| to the previous frame's thumbnail; None on the first
+
+
+@dataclass(frozen=True)
+class IdentitySample:
+    """One live-face comparison with the document (or the first live face): taken at one frame, used at a later one."""
+
+    t: float  # when its frame was taken
+    similarity: float
+    taken: int  # frame index
+    applied: int  # frame index it was applied at; the number of frames when applied at the end
+
+
+@dataclass
+class SessionTrace:
+    steps: list[str]
+    document_reason: str | None
+    passive_available: bool
+    frames: list[FrameObservation] = field(default_factory=list)
+    samples: list[IdentitySample] = field(default_factory=list)
+    progress: list[tuple[int, int]] = field(default_factory=list)  # the challenge's position after each frame
+    ended_by_challenge: bool = False  # the session ended because its challenge finished (not the stream)
+
+    def to_dict(self) -> dict:
+        """Plain JSON, columnar (one list per field): what the case row stores."""
+        columns = {name: [getattr(f, name) for f in self.frames]
+                   for name in ("t", "face", "several", "quality_ok", "passive", "frozen_diff")}
+        for index, name in enumerate(Gesture._fields):
+            columns[name] = [None if f.gesture is None else f.gesture[index] for f in self.frames]
+        return {"format": TRACE_FORMAT, "steps": list(self.steps), "document_reason": self.document_reason,
+                "passive_available": self.passive_available, "ended_by_challenge": self.ended_by_challenge,
+                "frames": columns, "progress": [list(p) for p in self.progress],
+                "samples": [[s.t, s.similarity, s.taken, s.applied] for s in self.samples]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "SessionTrace":
+        if data.get("format") != TRACE_FORMAT:
+            raise ValueError(f"unknown trace format {data.get('format')!r}")
+        c = data["frames"]
+        frames = [FrameObservation(t, face, several, None if smile is None else Gesture(smile, blink, yaw),
+                                   quality_ok, passive, frozen_diff)
+                  for t, face, several, smile, blink, yaw, quality_ok, passive, frozen_diff
+                  in zip(c["t"], c["face"], c["several"], c["smile"], c["blink"], c["yaw"],
+                         c["quality_ok"], c["passive"], c["frozen_diff"], strict=True)]
+        return cls(list(data["steps"]), data["document_reason"], data["passive_available"], frames,
+                   [IdentitySample(*s) for s in data["samples"]], [tuple(p) for p in data["progress"]],
+                   data["ended_by_challenge"])
+
+
+class Tally:
+    """The per-frame accounting of one session: challenge, identity continuity, measurements, trace."""
+
+    def __init__(self, policy: Policy, steps: list[Step], document_reason: str | None, passive_available: bool):
+        self.policy = policy
+        self.steps = list(steps)
+        self.challenge = Challenge(self.steps, policy)
+        self.m = SessionMeasurements(document_reason=document_reason, passive_available=passive_available)
+        self.trace = SessionTrace([s.value for s in self.steps], document_reason, passive_available)
+        self._low_identity_run = 0
+        self._identity_confirmed = False
+
+    def frame(self, obs: FrameObservation, sample: IdentitySample | None = None) -> ChallengeStatus:
+        """Account one frame; ``sample``: the identity sample that finished by this frame, if any."""
+        m, p = self.m, self.policy
+        if not self.trace.frames:
+            self._first_t = obs.t
+        m.frames += 1
+        m.duration_s = obs.t - self._first_t
+        if obs.frozen_diff is not None and obs.frozen_diff <= p.frozen_max_diff:
+            m.frozen_frames += 1
+        if obs.face:
+            m.frames_with_face += 1
+            m.multiple_face_frames += obs.several
+            m.quality_ok_frames += bool(obs.quality_ok)
+            if obs.passive is not None:
+                m.passive_scores.append(obs.passive)
+        self.trace.frames.append(obs)
+        if sample is not None:
+            self._identity(sample)
+        status = self.challenge.update(obs.t, obs.gesture)
+        self.trace.progress.append(self.challenge.progress)
+        return status
+
+    def _identity(self, sample: IdentitySample) -> None:
+        """Record the sample; fail the challenge when the face was swapped."""
+        self.trace.samples.append(sample)
+        if self.m.document_reason is None:
+            self.m.similarities.append(sample.similarity)
+        if sample.similarity >= self.policy.continuity_threshold:
+            self._identity_confirmed = True
+            self._low_identity_run = 0
+            return
+        self._low_identity_run += 1
+        if self._low_identity_run >= FACE_CHANGED_SAMPLES:
+            # Never matched the document: a mismatch, not a swap; stop early either way.
+            swapped = self._identity_confirmed or self.m.document_reason is not None
+            self.m.face_changed = swapped
+            self.challenge.fail(sample.t, "face_changed" if swapped else "document_mismatch",
+                                f"similarity {sample.similarity:.3f}")
+
+    def finish(self, pending: IdentitySample | None = None) -> SessionMeasurements:
+        """End the session: the last identity sample, then the challenge's outcome into the measurements."""
+        if pending is not None:
+            self._identity(pending)
+        m, challenge = self.m, self.challenge
+        self.trace.ended_by_challenge = m.challenge_finished = challenge.finished
+        if not challenge.finished:  # stopped mid-step: that step was not performed
+            last_t = self.trace.frames[-1].t if self.trace.frames else 0.0
+            challenge.fail(last_t, FAILURE_REASON[self.steps[challenge.status_index]],
+                           "stopped before the step was completed")
+        m.challenge_failure = challenge.failure
+        m.challenge_timed_out = challenge.timed_out
+        m.challenge_peaks = dict(challenge.peak)
+        return m
+
+
+@dataclass(frozen=True)
+class Replay:
+    measurements: SessionMeasurements
+    exact: bool
+
+    def reasons(self, policy: Policy) -> list[str]:
+        """The verdict's reasons (empty: accepted) under ``policy``, one with the replayed fields' values."""
+        return reasons_for(self.measurements, policy, scores_of(self.measurements, policy))
+
+
+def replay(trace: SessionTrace, policy: Policy) -> Replay:
+    """The session again, on its recorded frames, under ``policy``."""
+    tally = Tally(policy, [Step(s) for s in trace.steps], trace.document_reason, trace.passive_available)
+    applied_at: dict[int, IdentitySample] = {s.applied: s for s in trace.samples}
+    exact, last = True, len(trace.frames) - 1
+    for index, obs in enumerate(trace.frames):
+        status = tally.frame(obs, applied_at.get(index))
+        if status.finished:
+            last = index
+            break
+        exact &= tally.challenge.progress == trace.progress[index]
+    else:  # the recording ran out: did its session stop there, or only the original challenge?
+        exact &= not trace.ended_by_challenge
+    # The sample in flight when the session ends is used at the end, as the live session does.
+    pending = next((s for s in trace.samples if s.taken <= last < s.applied), None)
+    return Replay(tally.finish(pending), exact)

@@ -1,0 +1,159 @@
+"""The session trace, its replay under another policy, and the what-if on labelled cases, on synthetic frames."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import liveness  # noqa: F401  (native load order)
+from liveness.challenge import Step
+from liveness.policy import DEFAULT_POLICY
+from liveness.trace import (REPLAYED_FIELDS, FrameObservation, Gesture, IdentitySample, SessionTrace, Tally,
+                            replay)
+from liveness.store.reviews import LabelledCase
+from liveness.verdict import reasons_for, scores_of
+from ui.whatif import passive_sweep, rates, redecide
+
+P = DEFAULT_POLICY
+DT = 0.05  # 20 frames/s
+NEUTRAL = Gesture(0.05, 0.1, 1.0)
+
+
+def record(steps, gestures, policy=P, document_reason=None, similarity=0.7, stop_at_finish=True):
+    """A session as the live one runs it: one observation per gesture, an identity sample every 10 frames."""
+    tally = Tally(policy, steps, document_reason, passive_available=True)
+    pending = None
+    for index, gesture in enumerate(gestures):
+        t = index * DT
+        sample = None
+        if index % 10 == 0:
+            sample, pending = pending, IdentitySample(t, similarity, index, -1)
+        if sample is not None:
+            sample = IdentitySample(sample.t, sample.similarity, sample.taken, index)
+        status = tally.frame(FrameObservation(t, True, False, gesture, True, 0.9, None if index == 0 else 1.5),
+                             sample)
+        if status.finished and stop_at_finish:
+            break
+    if pending is not None:
+        pending = IdentitySample(pending.t, pending.similarity, pending.taken, len(tally.trace.frames))
+    return tally.finish(pending), tally.trace
+
+
+def reasons(m, policy=P):
+    return reasons_for(m, policy, scores_of(m, policy))
+
+
+def smile_session(peak: float):
+    """A neutral second, then a smile of ``peak`` held until the step times out."""
+    return [NEUTRAL] * 20 + [Gesture(peak, 0.1, 1.0)] * int(P.step_timeout_s / DT + 5)
+
+
+def test_the_trace_round_trips_through_json_exactly():
+    _, trace = record([Step.SMILE, Step.BLINK], smile_session(0.5))
+    again = SessionTrace.from_dict(json.loads(json.dumps(trace.to_dict())))
+    assert again == trace
+
+
+def test_replay_under_the_recorded_policy_gives_the_recorded_measurements():
+    m, trace = record([Step.SMILE], smile_session(0.5))
+    replayed = replay(trace, P)
+    assert replayed.exact and replayed.measurements == m
+    assert set(replayed.reasons(P)) == {"smile_not_detected", "challenge_timeout"}
+
+
+def test_a_smile_below_the_threshold_is_accepted_when_the_threshold_is_lowered():
+    m, trace = record([Step.SMILE], smile_session(0.5))
+    assert set(reasons(m)) == {"smile_not_detected", "challenge_timeout"}
+    policy = P.replace(smile_min=0.45)
+    lower = replay(trace, policy)
+    assert lower.exact and lower.reasons(policy) == []  # it passes at the first held smile, and the session ends there
+    assert lower.measurements.frames < m.frames
+
+
+def test_a_case_without_a_document_stays_in_review_whatever_the_thresholds():
+    _, trace = record([Step.SMILE], smile_session(0.9), document_reason="no_document")
+    lenient = P.replace(**{"smile_min": 0.1, "match_threshold": 0.0, "passive_threshold": 0.0,
+                           "min_quality_fraction": 0.0, "continuity_threshold": 0.0})
+    assert "no_document" in replay(trace, lenient).reasons(lenient)
+
+
+def test_a_replay_that_asks_for_another_step_than_the_customer_saw_is_approximate():
+    m, trace = record([Step.SMILE, Step.BLINK], smile_session(0.5))
+    policy = P.replace(smile_min=0.45)
+    lower = replay(trace, policy)
+    # The customer kept smiling where the replay asks for a blink: the rest answered another instruction.
+    assert not lower.exact and "blink_not_detected" in lower.reasons(policy)
+
+
+def test_a_longer_timeout_than_the_recording_is_approximate():
+    _, trace = record([Step.SMILE], smile_session(0.5))
+    assert not replay(trace, P.replace(step_timeout_s=60.0)).exact
+
+
+def test_a_stream_stopped_by_the_customer_replays_exactly_to_its_end():
+    gestures = [NEUTRAL] * 20 + [Gesture(0.5, 0.1, 1.0)] * 30  # stopped after 2.5 s, mid-step
+    m, trace = record([Step.SMILE], gestures, stop_at_finish=False)
+    assert "stopped_early" in reasons(m) and not trace.ended_by_challenge
+    later = replay(trace, P.replace(step_timeout_s=60.0))
+    assert later.exact and later.measurements == m
+
+
+def test_continuity_is_replayed_from_the_recorded_similarities():
+    m, trace = record([Step.SMILE], smile_session(0.9), similarity=0.32)
+    assert "document_mismatch" in reasons(m)  # 0.32 < the match threshold, above continuity
+    stricter = replay(trace, P.replace(continuity_threshold=0.4))
+    assert stricter.exact and "document_mismatch" in stricter.reasons(P)
+    assert stricter.measurements.frames < m.frames  # stopped at the second low sample
+
+
+def test_the_replay_reads_no_threshold_of_the_verdict_itself():
+    _, trace = record([Step.SMILE], smile_session(0.9))
+    unrelated = P.replace(passive_threshold=0.99, match_threshold=0.99, min_quality_fraction=1.0,
+                          frozen_min_fraction=0.0, passive_min_frames=1000)
+    assert replay(trace, unrelated).measurements == replay(trace, P).measurements
+    assert set(REPLAYED_FIELDS) <= set(P.to_dict())
+
+
+# -- the what-if -------------------------------------------------------------------------------
+
+def labelled(genuine: bool, trace=None, reasons=(), scores=None, verdict="review") -> LabelledCase:
+    return LabelledCase("case", datetime(2026, 11, 24, tzinfo=timezone.utc),
+                        scores or {}, verdict, P.version, genuine, list(reasons),
+                        None if trace is None else trace.to_dict())
+
+
+def what_if(cases, policy):
+    return rates(redecide(cases, policy), policy)
+
+
+def test_what_if_accepts_the_genuine_weak_smile_under_a_lower_smile_threshold():
+    _, trace = record([Step.SMILE], smile_session(0.5))
+    cases = [labelled(True, trace, ["smile_not_detected", "challenge_timeout"])]
+    now = what_if(cases, P)
+    assert (now.bpcer, now.changed, now.exact, now.diverged, now.score_only) == (1.0, 0, 1, 0, 0)
+    lower = what_if(cases, P.replace(smile_min=0.45))
+    assert (lower.bpcer, lower.changed, lower.exact) == (0.0, 1, 1)
+
+
+def test_what_if_keeps_an_attack_without_a_document_in_review():
+    _, trace = record([Step.SMILE], smile_session(0.9), document_reason="no_document")
+    lenient = P.replace(smile_min=0.1, match_threshold=0.0, passive_threshold=0.0)
+    assert what_if([labelled(False, trace, ["no_document"])], lenient).apcer == 0.0
+
+
+def test_old_cases_without_a_trace_use_the_score_only_rule_and_are_counted():
+    spoof = labelled(True, None, ["spoof_suspected"], {"passive": 0.1, "similarity": 0.5})
+    no_document = labelled(True, None, ["no_document"], {"passive": 0.9, "similarity": None})
+    result = what_if([spoof, no_document], P.replace(passive_threshold=0.05))
+    assert (result.bpcer, result.changed, result.score_only, result.exact) == (0.5, 1, 2, 0)
+    assert what_if([spoof], P.replace(passive_threshold=0.05, match_threshold=0.6)).bpcer == 1.0
+
+
+def test_the_passive_sweep_reuses_the_replays_without_changing_the_result():
+    _, weak = record([Step.SMILE], smile_session(0.5))
+    _, strong = record([Step.SMILE], smile_session(0.9))
+    cases = [labelled(True, weak, ["smile_not_detected"]), labelled(False, strong, verdict="accepted"),
+             labelled(False, None, ["spoof_suspected"], {"passive": 0.3, "similarity": 0.7})]
+    policy = P.replace(smile_min=0.45)
+    for threshold, result in passive_sweep(redecide(cases, policy), policy, points=11):
+        assert result == what_if(cases, policy.replace(passive_threshold=threshold))
