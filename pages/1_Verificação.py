@@ -14,8 +14,8 @@ from liveness.media import MediaError, read_image
 from liveness.store import LockedOut
 from ui.app_config import app_config
 from ui.cases import customer_ref, open_grant, record, store
-from ui.common import setup_page, tr
-from ui.live import LiveCheck
+from ui.common import page_visit, setup_page, tr
+from ui.live import LiveCheck, skip_orphaned_stream_check
 from ui.resources import document_enroller
 from ui.verdict_view import show_verdict
 
@@ -96,8 +96,11 @@ if st.session_state.get("live_check_key") != check_key:
 check: LiveCheck = st.session_state.live_check
 check.lang = lang  # the overlay follows a language switch mid-stream
 
+# A fresh stream context per page visit: the one of an earlier visit answered an iframe that is gone.
+stream_key = f"verification-{check.session.id}-{page_visit()}"
+skip_orphaned_stream_check(stream_key)
 ctx = webrtc_streamer(
-    key=f"verification-{check.session.id}",
+    key=stream_key,
     mode=WebRtcMode.SENDRECV,
     rtc_configuration={"iceServers": config.ice_servers},
     media_stream_constraints={"video": {"width": 640, "height": 480}, "audio": False},

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import av
 import numpy as np
+import streamlit as st
 
 from liveness.challenge import Step
 from liveness.matching import EnrolledFace
@@ -69,6 +70,22 @@ class _RateMeter:
 class Speed:
     analysed: Rate   # engine: frames analysed per second and ms per analysis
     shown: Rate      # frame thread: frames returned per second and the latency added to each
+
+
+def skip_orphaned_stream_check(key: str) -> None:
+    """Keep streamlit-webrtc 0.79 from resetting the stream of ``key`` as orphaned; call before each render.
+
+    It resets a context (stopping its worker) when the session's script_run_count moved by
+    more than one since the last render, taking that for a page change. But the count is
+    bumped on the event loop when a finished run's message is sent, and the next run may
+    read it before then (two cores, a browser starting): the following render then looks
+    like one that skipped the component, and the worker that has just answered the offer
+    is stopped. The browser waits for its answer forever. A page change is told apart by
+    the caller instead, with a stream key per page visit (ui.common.page_visit).
+    """
+    context = st.session_state.get(key)
+    if context is not None:
+        context._last_rendered_run_count = None  # None: streamlit-webrtc skips the check
 
 
 class LiveCheck:
