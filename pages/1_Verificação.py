@@ -11,13 +11,14 @@ import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
 from liveness.config import settings
+from liveness.live import LiveCheck
 from liveness.media import MediaError, read_image
 from liveness.store import LockedOut
 from ui.app_config import app_config
 from ui.cases import customer_ref, open_grant, record, store
 from ui.common import setup_page, tr
-from liveness.live import LiveCheck
 from ui.resources import document_enroller
+from ui.stream import live_stream_key
 from ui.verdict_view import show_verdict
 
 
@@ -98,7 +99,7 @@ check: LiveCheck = st.session_state.live_check
 check.lang = lang  # the overlay follows a language switch mid-stream
 
 ctx = webrtc_streamer(
-    key=f"verification-{check.session.id}",
+    key=live_stream_key(),
     mode=WebRtcMode.SENDRECV,
     rtc_configuration={"iceServers": config.ice_servers},
     media_stream_constraints={"video": {"width": 640, "height": 480}, "audio": False},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 from unittest import mock
 
 import pytest
@@ -85,6 +86,47 @@ def test_verification_page_asks_for_the_document_and_shows_the_camera(app_store)
     check = at.session_state["live_check"]
     assert len(check.session.steps) >= 2  # random, drawn server-side
     check.close()  # its MediaPipe graph must not outlive the test (it hangs the interpreter's exit)
+
+
+def _stream_keys(at: AppTest) -> set[str]:
+    return {key for key in at.session_state if key.startswith("verification-") and ":frontend" not in key}
+
+
+def test_verification_stream_survives_a_run_count_counted_late(app_store):
+    """A render seeing the session's run count two ahead of the last one must not reset the stream.
+
+    Streamlit counts a finished run when its message leaves the event loop, so a run may read
+    the count before the previous run is counted, and the next render sees a jump of two.
+    streamlit-webrtc 0.79 takes such a jump for a page change and stops the worker that has
+    just answered the browser's offer: the second browser on a busy server never connected.
+    """
+    from streamlit_webrtc import component
+
+    session = SimpleNamespace(script_run_count=3)
+    with mock.patch("streamlit_webrtc.component.get_this_session_info", return_value=session), \
+            mock.patch("streamlit_webrtc.component._reset_context", wraps=component._reset_context) as reset:
+        at = page("verify").run()
+        (key,) = _stream_keys(at)
+        assert at.session_state[key]._last_rendered_run_count == 3  # the check the page turns off
+        session.script_run_count = 5
+        at.run()
+    assert not at.exception
+    reset.assert_not_called()
+    at.session_state["live_check"].close()
+
+
+def test_verification_stream_is_new_on_each_visit(app_store):
+    """Back from another page, the iframe is new: the stream must not reuse the last visit's context."""
+    with no_webrtc_session():
+        at = page("verify").run()
+        first = _stream_keys(at)
+        at.run()
+        assert _stream_keys(at) == first  # a rerun on the page keeps the stream
+        at.switch_page("app.py").run()
+        at.switch_page(PAGES["verify"]).run()
+    assert not at.exception
+    assert len(_stream_keys(at) - first) == 1
+    at.session_state["live_check"].close()
 
 
 def test_live_callback_draws_and_records_the_case(app_store, live_document):

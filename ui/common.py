@@ -21,6 +21,8 @@ MENU = [
 ]
 _LANG = "lang"               # the chosen language, kept across pages
 _LANG_WIDGET = "lang_widget"  # widget state is dropped on pages that don't draw it
+_PAGE = "page"               # the page this session drew last
+_PAGE_VISIT = "page_visit"   # counts the times the session came to a page from another one
 
 
 def lang() -> str:
@@ -36,8 +38,17 @@ def _remember_language() -> None:
     st.session_state[_LANG] = st.session_state[_LANG_WIDGET]
 
 
+def page_visit() -> int:
+    """Which visit of the current page this run belongs to: reruns keep it, coming back from another page changes it."""
+    return st.session_state[_PAGE_VISIT]
+
+
 def setup_page(title_key: str, icon: str) -> str:
     """Configure the page, draw the sidebar (language, mode) and the title; returns the language."""
+    # Before any st call: a run can be stopped for a rerun at any of them.
+    if st.session_state.get(_PAGE) != title_key:
+        st.session_state[_PAGE] = title_key
+        st.session_state[_PAGE_VISIT] = st.session_state.get(_PAGE_VISIT, 0) + 1
     st.set_page_config(page_title=tr(title_key), page_icon=icon, layout="wide")
     with st.sidebar:
         for script, title, icon in MENU:
