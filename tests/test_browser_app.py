@@ -56,14 +56,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
-    """A real app server, challenge fixed to one smile with a long deadline.
+    """A real app server for the module, challenge fixed to one smile with a long deadline.
 
-    One server per test: a WebRTC peer that connects within ~30 s of another
-    browser process leaving the same server can get no answer to its offer
-    (seen with a bare webrtc_streamer page too; tracked in the issue notes),
-    and a test must not depend on the one before it.
+    Each test opens its own browser process on it, as successive customers would.
     """
     var_dir = tmp_path_factory.mktemp("var")
     port = _free_port()
@@ -144,28 +141,37 @@ def _screenshot(page, name: str) -> None:
     page.set_viewport_size(WINDOW)
 
 
+def _start_live_check(browser, app_url: str, document: Path, name: str):
+    """Open Verificação, upload the document, press START at once, wait for analysed frames.
+
+    Returns the page and the stream's frame.
+    """
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    # A laptop-sized window while measuring; screenshots are taken in a tall one,
+    # as Streamlit scrolls inside the page and a screenshot shows only the window.
+    page = browser.new_page(viewport=WINDOW)
+    page.goto(app_url + "/Verificação")
+    page.get_by_text("1. Documento de identidade").wait_for(timeout=60_000)
+    page.locator('input[type="file"]').first.set_input_files(str(document))
+    page.get_by_text("Rosto encontrado no documento").wait_for(timeout=60_000)
+    frame = page.frame_locator('iframe[title*="webrtc_streamer"]')
+    frame.get_by_role("button", name="Iniciar").click(timeout=60_000)
+    try:
+        page.get_by_text("quadros/s analisados").wait_for(timeout=120_000)
+    except Exception:
+        _screenshot(page, f"{name}_failed.png")
+        raise
+    return page, frame
+
+
 def _run_check(app_url: str, camera_file: Path, document: Path, name: str,
                timeout_s: float = 90) -> tuple[str, str]:
-    """Open Verificação, upload the document, start the camera, wait for the verdict."""
+    """The whole live check in a new browser process, up to the recorded verdict."""
     from playwright.sync_api import sync_playwright
 
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = _browser(playwright, camera_file)
-        # A laptop-sized window while measuring; screenshots are taken in a tall one,
-        # as Streamlit scrolls inside the page and a screenshot shows only the window.
-        page = browser.new_page(viewport=WINDOW)
-        page.goto(app_url + "/Verificação")
-        page.get_by_text("1. Documento de identidade").wait_for(timeout=60_000)
-        page.locator('input[type="file"]').first.set_input_files(str(document))
-        page.get_by_text("Rosto encontrado no documento").wait_for(timeout=60_000)
-        frame = page.frame_locator('iframe[title*="webrtc_streamer"]')
-        frame.get_by_role("button", name="Iniciar").click(timeout=60_000)
-        try:
-            page.get_by_text("quadros/s analisados").wait_for(timeout=120_000)
-        except Exception:
-            _screenshot(page, f"{name}_failed.png")
-            raise
+        page, frame = _start_live_check(browser, app_url, document, name)
         # Frames drawn by the server: the output video plays inside the iframe.
         displayed_fps = frame.locator("video").evaluate(
             """video => new Promise(resolve => {
@@ -204,6 +210,29 @@ def test_smiling_clip_reaches_a_verdict(app_url, tmp_path):
     print(f"[smiling_clip] {decision}: {reasons or 'no reason'}")
     assert set(reasons) <= {"Suspeita de foto, tela ou máscara", "Modelo de prova de vida indisponível"}
     assert (decision == "accepted") == (not reasons)
+
+
+def test_browsers_one_after_another_on_one_server_all_stream(app_url, tmp_path):
+    """Customers leaving and arriving seconds apart: every new browser process gets its stream.
+
+    A new browser used to wait forever now and then: streamlit-webrtc took a late-counted
+    script run for a page change and stopped the worker that had just answered its offer,
+    and a START pressed during the document's rerun went to a stream about to be replaced
+    (ui/stream.py). The races need a busy server; three in a row on two cores is a cheap
+    guard, not a proof.
+    """
+    from playwright.sync_api import sync_playwright
+
+    _require(CHROMIUM, "Chromium")
+    _require(SMILING_CLIP, "fake camera clip")
+    document = _document_from_clip(SMILING_CLIP, tmp_path / "document.jpg")
+    for customer in range(3):
+        started = time.monotonic()
+        with sync_playwright() as playwright:
+            browser = _browser(playwright, SMILING_CLIP)
+            _start_live_check(browser, app_url, document, f"one_after_another_{customer}")
+            browser.close()
+        print(f"\n[one_after_another] browser {customer}: streaming {time.monotonic() - started:.1f} s after launch")
 
 
 def test_still_photo_never_accepted(app_url, tmp_path):
