@@ -7,7 +7,9 @@ matrix; the mouth box ("smile rectangle") from the outer-lip landmarks.
 
 from __future__ import annotations
 
+import atexit
 import math
+import weakref
 from dataclasses import dataclass
 
 import cv2
@@ -93,6 +95,7 @@ class FaceSignalTracker:
         )
         self._landmarker = vision.FaceLandmarker.create_from_options(options)
         self._last_ms = -1
+        _open_trackers.add(self)
 
     def process(self, frame_bgr: np.ndarray, timestamp_s: float) -> FaceSignals | None:
         """Signals of the first face in the frame, or None when no face is found."""
@@ -125,3 +128,15 @@ class FaceSignalTracker:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+# Trackers still open when the interpreter exits (an app session nobody ended) are
+# closed while MediaPipe can still do it; its own finaliser would run too late and
+# print a traceback.
+_open_trackers: weakref.WeakSet[FaceSignalTracker] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open_trackers() -> None:
+    for tracker in list(_open_trackers):
+        tracker.close()

@@ -244,6 +244,14 @@ def test_webrtc_and_the_engine_import_in_either_order(imports):
     assert "SIGNALS True" in process.stdout
 
 
+def test_a_tracker_left_open_is_closed_quietly_at_exit():
+    """An app session nobody ended keeps its landmarker until the process exits: no traceback then."""
+    process = python("import liveness\nfrom liveness.signals import FaceSignalTracker\n"
+                     "tracker = FaceSignalTracker()\nprint('LEFT OPEN')\n")
+    assert process.returncode == 0 and "LEFT OPEN" in process.stdout, process.stderr
+    assert "Traceback" not in process.stderr, process.stderr
+
+
 def test_tensorflow_before_the_engine_is_a_clear_import_error():
     process = python("import tensorflow\ntry:\n    import liveness\nexcept ImportError as exc:\n"
                      "    print('IMPORT ERROR:', exc)\n    raise SystemExit(3)\n")
