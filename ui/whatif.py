@@ -95,7 +95,6 @@ def rates(redecided: Sequence[Redecided], policy: Policy) -> WhatIf:
         score_only=len(redecided) - len(replayed))
 
 
-
 def passive_sweep(redecided: Sequence[Redecided], policy: Policy, points: int = 51) -> list[tuple[float, WhatIf]]:
     """APCER/BPCER along the live-probability threshold; the replays are reused (they do not read it)."""
     return [(float(th), rates(redecided, policy.replace(passive_threshold=float(th))))
