@@ -6,6 +6,8 @@ and compared by cosine similarity; ``Policy.match_threshold`` decides.
 
 from __future__ import annotations
 
+import functools
+import threading
 from dataclasses import dataclass, field
 
 import cv2
@@ -21,15 +23,24 @@ MAIN_FACE_AREA_RATIO = 2.5
 
 
 class FaceEmbedder:
-    """An SFace network. Not thread-safe: one per thread or per stream."""
+    """An SFace network; threads sharing one take turns (OpenCV's recognizer is not thread-safe)."""
 
     def __init__(self):
         self._net = cv2.FaceRecognizerSF.create(str(model_path("sface")), "")
+        self._lock = threading.Lock()
 
     def embed(self, image: np.ndarray, face: Face) -> np.ndarray:
-        aligned = self._net.alignCrop(image, face.as_yunet_row())
-        vector = self._net.feature(aligned).reshape(-1).astype(np.float32)
+        with self._lock:
+            aligned = self._net.alignCrop(image, face.as_yunet_row())
+            vector = self._net.feature(aligned).reshape(-1).astype(np.float32)
         return vector / (np.linalg.norm(vector) + 1e-12)
+
+
+@functools.cache
+def shared_embedder() -> FaceEmbedder:
+    """The process's one SFace network, for every session and document: each load costs
+    ~0.2 s and ~40 MB, and a session samples identity only every ``continuity_every_s``."""
+    return FaceEmbedder()
 
 
 def cosine_similarity(a: np.ndarray, b: np.ndarray) -> float:

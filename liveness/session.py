@@ -33,7 +33,7 @@ import numpy as np
 
 from .challenge import ChallengeStatus, Step, random_steps
 from .detection import Face, FaceDetector
-from .matching import EnrolledFace, FaceEmbedder, cosine_similarity
+from .matching import EnrolledFace, cosine_similarity, shared_embedder
 from .policy import DEFAULT_POLICY, Policy
 from .quality import QualityReport, assess_quality
 from .registry import manifest
@@ -116,7 +116,7 @@ class VerificationSession:
             passive = load_passive_model()
         self._passive = passive
         self._detector = FaceDetector(score_threshold=policy.detection_score)
-        self._embedder = FaceEmbedder()  # used only on the identity worker thread
+        self._embedder = shared_embedder()  # used only on the identity worker thread
         self._identity_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="identity")
         self._identity_job: tuple[Future, float, int] | None = None
         self._detection_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="detection")

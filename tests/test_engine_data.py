@@ -14,7 +14,7 @@ import liveness  # noqa: F401  (native load order)
 from liveness.calibration import (calibrate, choose_threshold, detection_rate, equal_error_rate,
                                   nuaa_sample, rates)
 from liveness.config import settings
-from liveness.matching import cosine_similarity, enroll_face
+from liveness.matching import cosine_similarity, enroll_face, shared_embedder
 from liveness.media import read_image
 from liveness.policy import DEFAULT_POLICY
 
@@ -61,6 +61,21 @@ def test_a_small_face_on_a_large_document_is_found_and_matches(face_px):
     similarity = cosine_similarity(enrolled.embedding, reference.embedding)
     print(f"\n{face_px} px face on a 4000 px document: similarity {similarity:.3f} to the original")
     assert similarity >= DEFAULT_POLICY.match_threshold
+
+
+def test_the_shared_embedder_gives_each_thread_its_own_answer():
+    """Sessions share one SFace network: calls from many threads at once must not mix up."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    photos = [read_image(path) for path in sorted((DATA / "verify").glob("*/1.jpg"))[:4]]
+    faces = [enroll_face(photo).face for photo in photos]
+    embedder = shared_embedder()
+    alone = [embedder.embed(photo, face) for photo, face in zip(photos, faces)]
+    with ThreadPoolExecutor(8) as pool:
+        together = list(pool.map(lambda i: embedder.embed(photos[i % 4], faces[i % 4]), range(32)))
+    for i, vector in enumerate(together):
+        assert np.array_equal(vector, alone[i % 4])
+    assert len({round(float(v[0]), 6) for v in alone}) == 4  # four different people
 
 
 def test_pairs_at_the_policy_threshold(calibration):

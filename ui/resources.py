@@ -1,8 +1,9 @@
 """Models shared across Streamlit sessions, loaded once per process (``st.cache_resource``).
 
-The per-stream networks (landmarker, passive CNN...) belong to each
-``VerificationSession``; only document enrolment is shared here, behind a
-lock because OpenCV's YuNet and SFace objects are not thread-safe.
+The per-stream networks (landmarker, YuNet, passive CNN) belong to each
+``VerificationSession`` and SFace to the whole process
+(``liveness.matching.shared_embedder``); document enrolment is shared here,
+behind a lock because OpenCV's YuNet object is not thread-safe.
 """
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ import numpy as np
 import streamlit as st
 
 from liveness.detection import FaceDetector
-from liveness.matching import EnrolledFace, FaceEmbedder, enroll_face
+from liveness.matching import EnrolledFace, enroll_face, shared_embedder
 from liveness.policy import Policy
 
 
 class DocumentEnroller:
     def __init__(self, detection_score: float):
         self._detector = FaceDetector(score_threshold=detection_score)
-        self._embedder = FaceEmbedder()
+        self._embedder = shared_embedder()
         self._lock = threading.Lock()
 
     def enroll(self, image: np.ndarray, policy: Policy) -> EnrolledFace:
