@@ -1,7 +1,10 @@
-"""Passive liveness: a CNN's probability that a face is live, per frame.
+"""Passive liveness: the probability that a face is live, per frame.
 
-The model (``models/passive/passive_cnn.tflite``, see its MODEL_CARD.md) runs
-on LiteRT, not TensorFlow, with one thread: about a millisecond per face.
+The model (``models/passive/passive_cnn.tflite``, see its MODEL_CARD.md) is a
+CNN run on LiteRT, not TensorFlow, with one thread. When its JSON sidecar
+holds a colour-texture model (``liveness/pad/texture.py``), the two are fused:
+p = sigmoid((logit(p_cnn) + texture logit) / 2). Crop, features and both
+models take a few milliseconds per face on one core.
 The session scores every ``policy.passive_every_n``-th frame, then decides on
 :func:`aggregate` of the scores against ``policy.passive_threshold``.
 
@@ -21,6 +24,7 @@ from .config import PROJECT_ROOT
 from .detection import Face
 from .pad.artifact import ModelInfo
 from .pad.crops import face_input
+from .pad.texture import fuse_mean_logit, texture_features
 
 PASSIVE_MODEL_PATH = PROJECT_ROOT / "models" / "passive" / "passive_cnn.tflite"
 TRIM_FRACTION = 0.1  # trimmed_mean drops this share of the scores at each end
@@ -42,11 +46,23 @@ class PassiveLiveness:
         self._input = self._interpreter.get_input_details()[0]["index"]
         self._output = self._interpreter.get_output_details()[0]["index"]
 
-    def score_input(self, crops: np.ndarray) -> float:
-        """Live probability for one prepared input (see :func:`liveness.pad.crops.face_input`)."""
+    def cnn_probability(self, crops: np.ndarray) -> float:
+        """The CNN's live probability alone for one prepared input."""
         self._interpreter.set_tensor(self._input, crops[np.newaxis].astype(np.float32))
         self._interpreter.invoke()
         return float(np.clip(self._interpreter.get_tensor(self._output).reshape(-1)[0], 0.0, 1.0))
+
+    def texture_logit(self, crops: np.ndarray) -> float | None:
+        """The texture model's live logit for one prepared input; None without one."""
+        texture = self.info.texture
+        return None if texture is None else float(texture.logits(texture_features(crops)))
+
+    def score_input(self, crops: np.ndarray) -> float:
+        """Live probability for one prepared input (see :func:`liveness.pad.crops.face_input`):
+        the CNN's, or fused with the texture model's by the sidecar's rule (mean logit)."""
+        cnn = self.cnn_probability(crops)
+        texture = self.texture_logit(crops)
+        return cnn if texture is None else float(fuse_mean_logit(cnn, texture))
 
     def score(self, frame_bgr: np.ndarray, face: Face) -> float:
         """Live probability in [0, 1] for ``face`` (a detection in ``frame_bgr``)."""

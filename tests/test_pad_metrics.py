@@ -5,7 +5,7 @@ import math
 import pytest
 
 import liveness  # noqa: F401  (load order: before TensorFlow)
-from liveness.pad.metrics import pad_metrics
+from liveness.pad.metrics import nested_threshold_rates, pad_metrics
 from liveness.passive import aggregate, load_passive_model
 
 # Accepted as live when score >= 0.5.
@@ -44,6 +44,23 @@ def test_perfect_separation_and_exact_crossing():
     assert crossing.eer == pytest.approx(0.5)
     assert crossing.apcer == pytest.approx(0.5) and crossing.bpcer == pytest.approx(0.5)
     assert crossing.auc == pytest.approx(0.5)
+
+
+def test_nested_thresholds_come_from_the_other_folds_only():
+    folds = [([0.9, 0.6], {"print": [0.1]}),
+             ([0.8], {"print": [0.2, 0.7]}),
+             ([0.4], {"print": [0.3]})]
+    r = nested_threshold_rates(folds)
+    # Fold 1 from folds 2+3 (live 0.8 0.4, attacks 0.2 0.3 0.7): at t=0.4 APCER 1/3
+    # BPCER 0, at t=0.7 APCER 1/3 BPCER 1/2; they meet 2/3 of the way: t=0.6.
+    # Fold 2 from 1+3 (live 0.9 0.6 0.4, attacks 0.1 0.3): both 0 at t=0.4.
+    # Fold 3 from 1+2 (live 0.9 0.8 0.6, attacks 0.1 0.2 0.7): both 1/3 at t=0.7.
+    assert r.thresholds == pytest.approx([0.6, 0.4, 0.7])
+    # Decided at those: fold 2 accepts its attack 0.7, fold 3 rejects its live 0.4.
+    assert [f["bpcer"] for f in r.per_fold] == [0.0, 0.0, 1.0]
+    assert [f["apcer_per_species"]["print"] for f in r.per_fold] == [0.0, 0.5, 0.0]
+    assert r.apcer == pytest.approx(1 / 4) and r.bpcer == pytest.approx(1 / 4)
+    assert r.acer == pytest.approx(1 / 4)
 
 
 def test_metrics_need_both_classes():

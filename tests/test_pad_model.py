@@ -1,6 +1,7 @@
-"""The shipped passive-liveness model: loads on LiteRT, scores in [0, 1], and
-tells live from printed-photo frames of NUAA subjects it was never trained on
-(0010 and 0016 are held out of the shipped model; see models/passive/MODEL_CARD.md).
+"""The shipped passive-liveness model (CNN fused with the colour-texture model):
+loads on LiteRT, scores in [0, 1], and tells live from printed-photo frames of
+NUAA subjects it was never trained on (0010 and 0016 are held out of both
+parts; see models/passive/MODEL_CARD.md).
 """
 
 import json
@@ -13,6 +14,7 @@ import liveness  # noqa: F401  (load order)
 from liveness.config import settings
 from liveness.detection import Face, detect_faces
 from liveness.pad.crops import face_input
+from liveness.pad.texture import fuse_mean_logit
 from liveness.passive import PASSIVE_MODEL_PATH, PassiveLiveness, aggregate, load_passive_model
 from liveness.policy import DEFAULT_POLICY
 
@@ -41,11 +43,14 @@ def model() -> PassiveLiveness:
     return loaded
 
 
-def test_shipped_model_is_versioned_and_small(model):
-    assert model.version.startswith("passive-cnn-")
+def test_shipped_model_is_versioned_small_and_fused(model):
+    assert model.version.startswith("passive-fusion-")
     assert PASSIVE_MODEL_PATH.stat().st_size < 5 * 1024 * 1024
-    training = json.loads(PASSIVE_MODEL_PATH.with_suffix(".json").read_text())["training"]
-    assert HELD_OUT.isdisjoint(training["subjects"])  # the frames below were never trained on
+    body = json.loads(PASSIVE_MODEL_PATH.with_suffix(".json").read_text())
+    assert HELD_OUT.isdisjoint(body["training"]["subjects"])  # the frames below were never trained on
+    assert body["fusion"] == "mean_logit" and model.info.texture is not None
+    texture = body["texture"]["training"]
+    assert texture["sources"] == ["nuaa"] and HELD_OUT.isdisjoint(texture["subjects"])
 
 
 def test_scores_are_probabilities_even_on_odd_inputs(model):
@@ -57,6 +62,9 @@ def test_scores_are_probabilities_even_on_odd_inputs(model):
         assert 0.0 <= model.score(image, corner) <= 1.0
     x = face_input(frame, corner, model.crop)
     assert model.score(frame, corner) == pytest.approx(model.score_input(x))
+    # The score is the mean-logit fusion of the two parts.
+    assert model.score_input(x) == pytest.approx(fuse_mean_logit(model.cnn_probability(x),
+                                                                 model.texture_logit(x)))
 
 
 @pytest.mark.skipif(not NUAA.is_dir(), reason="needs ../shared/data/pad/nuaa")

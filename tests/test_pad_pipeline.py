@@ -64,20 +64,39 @@ def test_layouts_give_labels_and_subjects(small_data):
     assert subject_folds(nuaa + replay, 2) == [["0001", "apfol"], ["0002"]]
 
 
-def test_train_exports_a_loadable_reproducible_model(small_data, tmp_path):
+def test_train_exports_a_loadable_reproducible_fused_model(small_data, tmp_path):
     first, second = tmp_path / "a.tflite", tmp_path / "b.tflite"
     assert _train(small_data, first) == 0
     assert _train(small_data, second) == 0
     info = json.loads(first.with_suffix(".json").read_text())
     assert info["version"] == "passive-cnn-test" and info["training"]["seed"] == 7
     assert info["training"]["samples"]["replay/attack"] > 0  # video frames were sampled
+    # The texture model is fused with the CNN and, by default, saw the NUAA folder only.
+    assert info["fusion"] == "mean_logit"
+    assert info["texture"]["training"]["sources"] == ["nuaa"]
+    assert set(info["texture"]["training"]["samples"]) == {"nuaa/live", "nuaa/attack"}
+    assert len(info["texture"]["weights"]) == 1062
 
     a, b = PassiveLiveness(first), PassiveLiveness(second)
+    assert a.info.texture is not None
     inputs = np.random.default_rng(0).integers(0, 256, (5, a.crop.size, a.crop.size, a.crop.channels),
                                               dtype=np.uint8)
     scores = [a.score_input(x) for x in inputs]
     assert all(0.0 <= s <= 1.0 for s in scores)
     assert scores == pytest.approx([b.score_input(x) for x in inputs], abs=1e-6)  # same seed, same model
+
+
+def test_texture_sources_choose_or_drop_the_texture_model(small_data, tmp_path, capsys):
+    cnn_only = tmp_path / "cnn.tflite"
+    assert _train(small_data, cnn_only, "--max-per-group", "10", "--texture-sources") == 0
+    assert "texture" not in json.loads(cnn_only.with_suffix(".json").read_text())
+    model = PassiveLiveness(cnn_only)
+    x = np.zeros((model.crop.size, model.crop.size, model.crop.channels), np.uint8)
+    assert model.texture_logit(x) is None and model.score_input(x) == model.cnn_probability(x)
+    # A source name that matches no data folder fails before the CNN is trained.
+    assert _train(small_data, tmp_path / "none.tflite", "--texture-sources", "no_such_folder") == 1
+    assert "texture model needs" in capsys.readouterr().err
+    assert not (tmp_path / "none.tflite").exists()
 
 
 def test_evaluate_json_counts_a_faceless_live_image_as_rejected(small_data, tmp_path, capsys):
@@ -112,3 +131,10 @@ def test_cross_validation_scores_only_held_out_subjects(small_data, tmp_path, ca
     live_clip_frames = sum(s["frames"] for s in pooled["sessions"] if s["live"])
     assert pooled["frames"]["bona_fide"] == 24 + live_clip_frames  # 12 images x 2 subjects
     assert len(pooled["sessions"]) == 2  # the apfol clips, scored by the fold that held them out
+    nested = json.loads((out / "nested.json").read_text())
+    assert len(nested["all"]["thresholds"]) == 2 and 0.0 <= nested["all"]["acer"] <= 1.0
+    assert len(nested["nuaa"]["thresholds"]) == 2  # NUAA is in both folds; replay in one only
+    assert "replay" not in nested
+    parts = json.loads((out / "parts.json").read_text())  # each part of the fused models alone
+    assert set(parts) == {"cnn", "texture"}
+    assert parts["texture"]["pooled"]["bona_fide"] == pooled["frames"]["bona_fide"]

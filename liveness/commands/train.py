@@ -1,10 +1,12 @@
-"""``train DATA... --out MODEL.tflite``: train the passive-liveness CNN.
+"""``train DATA... --out MODEL.tflite``: train the passive-liveness model.
 
 DATA are folders holding ``live`` and ``attack`` images or videos (see
-``liveness/pad/data.py``). With ``--cross-validate K`` the subjects are split
-into K folds instead, one model per fold is trained and scored on the
-subjects it never saw, and ``--out`` is a folder for the fold models and the
-pooled reports.
+``liveness/pad/data.py``). The CNN is trained on all of them, the
+colour-texture model fused with it only on ``--texture-sources`` (default
+``nuaa``). With ``--cross-validate K`` the subjects are split into K folds
+instead, one fused model per fold is trained and scored on the subjects it
+never saw, and ``--out`` is a folder for the fold models and the pooled
+reports (also rated at nested thresholds: ``nested.json``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,13 @@ from pathlib import Path
 
 from ..cli import CommandError
 from ..pad.crops import CropSpec
+from ..pad.texture import DEFAULT_L2
+
+TEXTURE_SOURCES_HELP = (
+    "data folder names (e.g. nuaa) the colour-texture model is trained on; it is fused with the CNN "
+    "by the mean of their logits. Default: nuaa only: printed photos teach it paper texture, while "
+    "with even one replay person in its training set it learns that person's screen and inverts "
+    "on other people (models/passive/MODEL_CARD.md). Give no name to train the CNN alone")
 
 
 def _run(args) -> int:
@@ -22,15 +31,20 @@ def _run(args) -> int:
         crop=CropSpec(scales=tuple(args.scales), size=args.size), epochs=args.epochs,
         batch_size=args.batch_size, learning_rate=args.learning_rate, frame_step=args.frame_step,
         seed=args.seed, exclude_subjects=tuple(args.exclude_subjects),
-        max_per_group=args.max_per_group, version=args.version)
+        max_per_group=args.max_per_group, texture_sources=tuple(args.texture_sources),
+        texture_l2=args.texture_l2, version=args.version)
     progress = not args.quiet
     if args.cross_validate:
-        from ..pad.crossval import cross_validate
+        from ..pad.crossval import cross_validate, format_nested, format_parts
         from ..pad.evaluation import format_report
 
         result = cross_validate(args.data, args.out, args.cross_validate, config,
                                 cross_domain_dirs=args.cross_domain, progress=progress)
         print("held-out subjects, pooled over folds:\n" + format_report(result.in_domain))
+        print("at nested thresholds (each fold at the EER threshold of the other folds' pooled "
+              "scores; per source: that source's scores only):\n" + format_nested(result.nested))
+        if result.parts:
+            print("the parts of the fused fold models alone:\n" + format_parts(result.parts))
         if result.cross_domain:
             print("cross-domain, every fold model:\n" + format_report(result.cross_domain))
         print(f"reports in {args.out}")
@@ -45,7 +59,8 @@ def _run(args) -> int:
 
 
 def register(sub) -> None:
-    parser = sub.add_parser("train", help="train the passive-liveness CNN (TensorFlow), export .tflite")
+    parser = sub.add_parser("train", help="train the passive-liveness CNN (TensorFlow) and its "
+                                          "texture model, export .tflite + .json")
     parser.add_argument("data", nargs="+", type=Path, help="folders with live/ and attack/ images or videos")
     parser.add_argument("--out", type=Path, required=True, help="the .tflite to write (.json beside it)")
     parser.add_argument("--seed", type=int, default=0)
@@ -59,7 +74,11 @@ def register(sub) -> None:
     parser.add_argument("--exclude-subjects", nargs="*", default=[], metavar="SUBJECT",
                         help="keep these subjects out of training (to test on them)")
     parser.add_argument("--max-per-group", type=int, help="at most N faces per source and label")
-    parser.add_argument("--version", default="passive-cnn-dev", help="recorded in the model and verdicts")
+    parser.add_argument("--texture-sources", nargs="*", default=["nuaa"], metavar="NAME",
+                        help=TEXTURE_SOURCES_HELP)
+    parser.add_argument("--texture-l2", type=float, default=DEFAULT_L2,
+                        help="L2 penalty of the texture logistic regression (standardised features)")
+    parser.add_argument("--version", default="passive-dev", help="recorded in the model and verdicts")
     parser.add_argument("--cross-validate", type=int, metavar="K",
                         help="K-fold by subject; --out is then a folder")
     parser.add_argument("--cross-domain", type=Path, nargs="*", default=[], metavar="DIR",

@@ -1,6 +1,6 @@
-"""Presentation-attack detection (PAD): data, crops, model, training, metrics.
+"""Presentation-attack detection (PAD): data, crops, texture, model, training, metrics.
 
-Only ``data``, ``crops``, ``metrics`` and ``evaluation`` are needed at
-inference and evaluation time; ``model`` and ``training`` import TensorFlow
-and are loaded only to train.
+Only ``data``, ``crops``, ``texture``, ``artifact``, ``metrics`` and
+``evaluation`` are needed at inference and evaluation time; ``model`` and
+``training`` import TensorFlow and are loaded only to train.
 """

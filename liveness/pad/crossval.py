@@ -3,23 +3,30 @@
 Subjects are dealt into k folds (:func:`liveness.pad.data.subject_folds`);
 each fold's model is trained on the other folds' subjects and scored on its
 own, so every score comes from a subject the model never saw. The held-out
-scores of all folds are pooled into one report. Each fold model is also
-scored on ``cross_domain_dirs`` (data never trained on, e.g. screen replays
-for a model trained on printed photos), pooled likewise.
+scores of all folds are pooled into one report (at the policy threshold), and
+rated again at nested thresholds fixed in advance (each fold at the EER
+threshold of the other folds' pooled scores: ``nested.json``), over all
+sources and per source. Each fold model is also scored on
+``cross_domain_dirs`` (data never trained on, e.g. screen replays for a model
+trained on printed photos), pooled likewise. The parts of a fused fold model
+(the CNN alone, the texture model alone) are rated the same way
+(``parts.json``), to show what the fusion adds.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+import numpy as np
 
 from ..passive import PassiveLiveness
 from ..policy import DEFAULT_POLICY
 from .evaluation import EvaluationReport, Scores, build_report, save_report, score_presentations
 from .data import discover_all, subject_folds
-from .metrics import PadMetrics, pad_metrics
+from .metrics import NestedThresholdRates, PadMetrics, nested_threshold_rates, pad_metrics
 from .training import TrainConfig, train
 
 
@@ -35,6 +42,48 @@ class CrossValidation:
     folds: list[FoldResult]
     in_domain: EvaluationReport  # pooled held-out scores of every fold
     cross_domain: EvaluationReport | None
+    nested: dict[str, NestedThresholdRates]  # "all" sources, then each source with >= 2 folds
+    parts: dict[str, dict] = field(default_factory=dict)  # "cnn", "texture" of fused fold models
+
+
+def _part_scorers(model: PassiveLiveness) -> dict:
+    if model.info.texture is None:
+        return {}
+    return {"cnn": model.cnn_probability,
+            "texture": lambda x: float(1.0 / (1.0 + np.exp(-model.texture_logit(x))))}
+
+
+def _summary(fold_scores: Sequence[Scores]) -> dict:
+    """Pooled rates (at the policy threshold), per-source rates and nested-threshold rates."""
+    pooled = Scores()
+    for scores in fold_scores:
+        pooled.extend(scores)
+    threshold = DEFAULT_POLICY.passive_threshold
+    return {"pooled": pad_metrics(pooled.live, pooled.attacks, threshold).as_dict(),
+            "per_source": {source: pad_metrics(pooled.live_by_source[source], {source: attacks},
+                                               threshold).as_dict()
+                           for source, attacks in pooled.attacks.items()
+                           if pooled.live_by_source.get(source)},
+            "nested": {name: r.as_dict() for name, r in nested_rates(fold_scores).items()}}
+
+
+def nested_rates(fold_scores: Sequence[Scores]) -> dict[str, NestedThresholdRates]:
+    """Nested-threshold rates over all sources (attack species = source), then per source
+    (thresholds from that source's scores alone), over the folds holding that source."""
+    rates = {"all": nested_threshold_rates([(s.live, s.attacks) for s in fold_scores])}
+    for source in sorted({name for s in fold_scores for name in s.attacks}):
+        folds = [(s.live_by_source[source], {source: s.attacks[source]}) for s in fold_scores
+                 if s.live_by_source.get(source) and s.attacks.get(source)]
+        if len(folds) >= 2:
+            rates[source] = nested_threshold_rates(folds)
+    return rates
+
+
+def _sessions_at(scores: Scores, threshold: float) -> list[dict]:
+    """The fold's video sessions decided at ``threshold`` (with the policy's minimum frames)."""
+    return [{"subject": s.subject, "live": s.live, "score": s.score,
+             "correct": (s.score is not None and s.scored >= DEFAULT_POLICY.passive_min_frames
+                         and s.score >= threshold) == s.live} for s in scores.sessions]
 
 
 def cross_validate(data_dirs: Sequence[Path], out_dir: Path, k: int, config: TrainConfig = TrainConfig(),
@@ -43,7 +92,8 @@ def cross_validate(data_dirs: Sequence[Path], out_dir: Path, k: int, config: Tra
     out_dir.mkdir(parents=True, exist_ok=True)
     presentations = discover_all(data_dirs, exclude_subjects=config.exclude_subjects)
     outside = discover_all(cross_domain_dirs) if cross_domain_dirs else []
-    pooled, pooled_outside, folds = Scores(), Scores(), []
+    pooled, pooled_outside, folds, fold_scores = Scores(), Scores(), [], []
+    part_scores: dict[str, list[Scores]] = {}
     step = DEFAULT_POLICY.passive_every_n
     for index, held_out in enumerate(subject_folds(presentations, k)):
         if progress:
@@ -51,9 +101,13 @@ def cross_validate(data_dirs: Sequence[Path], out_dir: Path, k: int, config: Tra
         fold_config = replace(config, exclude_subjects=(*config.exclude_subjects, *held_out))
         result = train(data_dirs, out_dir / f"fold{index}.tflite", fold_config, cache_dir, progress)
         model = PassiveLiveness(result.model_path)
-        scores = score_presentations(model, [p for p in presentations if p.subject in held_out],
-                                     frame_step=step, cache_dir=cache_dir, progress=progress)
+        held = [p for p in presentations if p.subject in held_out]
+        scores = score_presentations(model, held, frame_step=step, cache_dir=cache_dir, progress=progress)
+        for part, scorer in _part_scorers(model).items():
+            part_scores.setdefault(part, []).append(score_presentations(
+                model, held, frame_step=step, cache_dir=cache_dir, progress=False, scorer=scorer))
         pooled.extend(scores)
+        fold_scores.append(scores)
         metrics = pad_metrics(scores.live, scores.attacks, DEFAULT_POLICY.passive_threshold)
         folds.append(FoldResult(held_out=list(held_out), model_path=str(result.model_path), in_domain=metrics))
         if progress:
@@ -73,4 +127,35 @@ def cross_validate(data_dirs: Sequence[Path], out_dir: Path, k: int, config: Tra
     (out_dir / "folds.json").write_text(json.dumps(
         [{"held_out": f.held_out, "model": f.model_path, **f.in_domain.as_dict()} for f in folds],
         indent=2) + "\n")
-    return CrossValidation(folds=folds, in_domain=in_domain, cross_domain=cross)
+    nested = nested_rates(fold_scores)
+    sessions = [_sessions_at(s, t) for s, t in zip(fold_scores, nested["all"].thresholds)]
+    (out_dir / "nested.json").write_text(json.dumps(
+        {**{name: r.as_dict() for name, r in nested.items()},
+         "sessions_at_nested_threshold": sessions}, indent=2) + "\n")
+    parts = {part: _summary(scores) for part, scores in part_scores.items()}
+    if parts:
+        (out_dir / "parts.json").write_text(json.dumps(parts, indent=2) + "\n")
+    return CrossValidation(folds=folds, in_domain=in_domain, cross_domain=cross, nested=nested,
+                           parts=parts)
+
+
+def format_nested(nested: dict[str, NestedThresholdRates | dict]) -> str:
+    """One line per scope: pooled rates at the nested thresholds, and the thresholds."""
+    lines = []
+    for name, r in nested.items():
+        r = r if isinstance(r, dict) else r.as_dict()
+        species = ", ".join(f"{k} {v:.4f}" for k, v in r["apcer_per_species"].items())
+        lines.append(f"  {name}: APCER {r['apcer']:.4f} ({species})  BPCER {r['bpcer']:.4f}  "
+                     f"ACER {r['acer']:.4f}  thresholds " + " ".join(f"{t:.3f}" for t in r["thresholds"]))
+    return "\n".join(lines)
+
+
+def format_parts(parts: dict[str, dict]) -> str:
+    """Each part of the fused fold models alone: pooled and per-source EER/AUC, nested rates."""
+    lines = []
+    for part, summary in parts.items():
+        m = summary["pooled"]
+        sources = ", ".join(f"{k} EER {v['eer']:.4f} AUC {v['auc']:.4f}" for k, v in summary["per_source"].items())
+        lines.append(f"{part} alone: pooled EER {m['eer']:.4f} at {m['eer_threshold']:.3f} AUC {m['auc']:.4f}"
+                     f"; {sources}\n" + format_nested(summary["nested"]))
+    return "\n".join(lines)

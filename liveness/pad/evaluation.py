@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -102,10 +102,16 @@ class EvaluationReport:
 
 def score_presentations(model: PassiveLiveness, presentations: Sequence[Presentation],
                         policy: Policy = DEFAULT_POLICY, frame_step: int = 1,
-                        cache_dir: Path | None = None, progress: bool = True) -> Scores:
-    """Score every sampled frame (cached face crops, the model's own crop recipe)."""
+                        cache_dir: Path | None = None, progress: bool = True,
+                        scorer: Callable[[np.ndarray], float] | None = None) -> Scores:
+    """Score every sampled frame (cached face crops, the model's own crop recipe).
+
+    scorer: live probability of one input; default ``model.score_input``
+    (e.g. ``model.cnn_probability`` rates the CNN part of a fused model alone).
+    """
     crops = load_crops(presentations, model.crop, frame_step, cache_dir=cache_dir, progress=progress)
-    face_scores = np.array([model.score_input(x) for x in crops.inputs])
+    scorer = scorer or model.score_input
+    face_scores = np.array([scorer(x) for x in crops.inputs])
     scores = Scores()
     for index, presentation in enumerate(presentations):
         found = face_scores[crops.presentation_index == index].tolist()

@@ -11,6 +11,10 @@ Scores are live probabilities; a presentation is accepted as bona fide when
   between the two neighbouring thresholds where they cross.
 * AUC: probability that a random live scores above a random attack (ties 1/2).
 * BPCER@APCER=x: the lowest BPCER over thresholds whose pooled APCER <= x.
+
+For cross-validation, :func:`nested_threshold_rates` fixes each fold's
+threshold in advance, as deployment must: the EER threshold of the *other*
+folds' pooled scores, applied to the held-out fold; the errors are pooled.
 """
 
 from __future__ import annotations
@@ -112,6 +116,56 @@ def pad_metrics(live: Sequence[float], attacks: Mapping[str, Sequence[float]],
         bpcer_at_apcer_1pct=bpcer_at_apcer(curve, 0.01),
         bpcer_at_apcer_5pct=bpcer_at_apcer(curve, 0.05),
         bona_fide=int(live.size), attacks_per_species={n: int(s.size) for n, s in per_species.items()})
+
+
+@dataclass(frozen=True)
+class NestedThresholdRates:
+    """Pooled rates when each fold is decided at the EER threshold of the other folds."""
+
+    thresholds: list[float]  # per fold
+    apcer: float  # worst species, pooled over folds
+    apcer_per_species: dict[str, float]
+    bpcer: float
+    acer: float
+    per_fold: list[dict]  # threshold, apcer_per_species, bpcer of each fold
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def nested_threshold_rates(folds: Sequence[tuple[Sequence[float], Mapping[str, Sequence[float]]]]
+                           ) -> NestedThresholdRates:
+    """``folds``: (live scores, attack scores by species) of each held-out fold."""
+    thresholds, per_fold = [], []
+    live_rejected = live_total = 0
+    accepted: dict[str, int] = {}
+    totals: dict[str, int] = {}
+    for i, (live, attacks) in enumerate(folds):
+        others = [f for j, f in enumerate(folds) if j != i]
+        other_live = np.concatenate([np.asarray(l, np.float64) for l, _ in others])
+        other_attack = np.concatenate([np.asarray(s, np.float64) for _, a in others for s in a.values()])
+        if other_live.size == 0 or other_attack.size == 0:
+            raise ValueError("every fold needs live and attack scores in the other folds")
+        _, threshold = equal_error_rate(error_curve(other_live, other_attack))
+        live = np.asarray(live, np.float64)
+        live_rejected += int(np.sum(live < threshold))
+        live_total += live.size
+        fold_apcer = {}
+        for name, values in attacks.items():
+            values = np.asarray(values, np.float64)
+            if values.size:
+                accepted[name] = accepted.get(name, 0) + int(np.sum(values >= threshold))
+                totals[name] = totals.get(name, 0) + values.size
+                fold_apcer[name] = apcer_at(values, threshold)
+        thresholds.append(float(threshold))
+        per_fold.append({"threshold": float(threshold), "apcer_per_species": fold_apcer,
+                         "bpcer": bpcer_at(live, threshold)})
+    if not live_total or not totals:
+        raise ValueError("metrics need at least one live and one attack score")
+    apcers = {name: accepted[name] / totals[name] for name in totals}
+    apcer, bpcer = max(apcers.values()), live_rejected / live_total
+    return NestedThresholdRates(thresholds=thresholds, apcer=apcer, apcer_per_species=apcers,
+                                bpcer=bpcer, acer=(apcer + bpcer) / 2, per_fold=per_fold)
 
 
 def save_plots(live: Sequence[float], attacks: Mapping[str, Sequence[float]], threshold: float,

@@ -1,7 +1,16 @@
-"""Training the passive-liveness CNN from live/attack folders and videos.
+"""Training the passive-liveness model from live/attack folders and videos.
+
+Two parts, one artifact: the CNN on every source, and the colour-texture
+model (``texture.py``) on the crops of ``texture_sources`` only (default
+NUAA's printed photos), written into the CNN's JSON sidecar to be fused with
+it. The texture model sees no replay clip: with even one replay person in
+its training set it learns that person's screen and inverts on other people
+(subject-disjoint CV, models/passive/MODEL_CARD.md); nor the CNN's blur,
+noise and JPEG augmentation, which wipe out the texture it measures.
 
 Reproducible: one seed drives Keras/TensorFlow (with deterministic ops), the
-augmentation and the shuffling, and the face crops are deterministic.
+augmentation and the shuffling; the face crops and the texture model's
+Newton fit are deterministic.
 Each (source, label) group gets the same total weight, so 600 replay frames
 count as much as 2,000 NUAA photos and neither class dominates.
 """
@@ -23,6 +32,9 @@ from .augment import augment_batch
 from .crops import CropSet, CropSpec, load_crops
 from .data import discover_all
 from .model import build_model, export_tflite
+from .texture import DEFAULT_L2, TextureModel, fit_texture_model, texture_features
+
+TEXTURE_SOURCES = ("nuaa",)  # printed-photo data only: see the module docstring
 
 
 @dataclass(frozen=True)
@@ -37,7 +49,9 @@ class TrainConfig:
     seed: int = 0
     exclude_subjects: tuple[str, ...] = ()
     max_per_group: int | None = None  # cap per (source, label), for quick runs and tests
-    version: str = "passive-cnn-dev"
+    texture_sources: tuple[str, ...] = TEXTURE_SOURCES  # () trains the CNN alone
+    texture_l2: float = DEFAULT_L2
+    version: str = "passive-dev"
 
 
 @dataclass
@@ -59,12 +73,28 @@ def group_weights(crops: CropSet) -> tuple[np.ndarray, dict[str, int]]:
     return weights.astype(np.float32), {str(n): int(c) for n, c in zip(names, counts)}
 
 
+def _select(crops: CropSet, keep: np.ndarray) -> CropSet:
+    return CropSet(crops.inputs[keep], crops.labels[keep], crops.presentation_index[keep],
+                   crops.presentations, crops.frames_without_face)
+
+
+def train_texture(crops: CropSet, sources: Sequence[str], l2: float = DEFAULT_L2) -> TextureModel:
+    """The texture model on the crops of ``sources`` (data folder names), groups weighted equally."""
+    chosen = _select(crops, np.isin(crops.sources(), list(sources)))
+    if len(np.unique(chosen.labels)) < 2:
+        raise ValueError(f"the texture model needs live and attack faces from {', '.join(sources)} "
+                         "(data folder names; --texture-sources)")
+    weights, samples = group_weights(chosen)
+    return fit_texture_model(texture_features(chosen.inputs), chosen.labels.astype(np.float64), weights,
+                             l2, training={"sources": list(sources), "samples": samples, "l2": l2,
+                                           "subjects": sorted(set(chosen.subjects().tolist()))})
+
+
 def _subsample(crops: CropSet, limit: int, rng: np.random.Generator) -> CropSet:
     groups = np.char.add(crops.sources(), crops.labels.astype(str))
     keep = np.sort(np.concatenate([
         rng.permutation(np.flatnonzero(groups == g))[:limit] for g in np.unique(groups)]))
-    return CropSet(crops.inputs[keep], crops.labels[keep], crops.presentation_index[keep],
-                   crops.presentations, crops.frames_without_face)
+    return _select(crops, keep)
 
 
 def train(data_dirs: Sequence[Path | str], out: Path, config: TrainConfig = TrainConfig(),
@@ -82,6 +112,8 @@ def train(data_dirs: Sequence[Path | str], out: Path, config: TrainConfig = Trai
         crops = _subsample(crops, config.max_per_group, rng)
     if len(np.unique(crops.labels)) < 2:
         raise ValueError("training needs both live and attack faces")
+    # Seconds, and no random numbers: fitted first so a wrong --texture-sources fails early.
+    texture = train_texture(crops, config.texture_sources, config.texture_l2) if config.texture_sources else None
     weights, samples = group_weights(crops)
     if progress:
         print("training samples: " + ", ".join(f"{k} {v}" for k, v in samples.items()), file=sys.stderr)
@@ -105,7 +137,8 @@ def train(data_dirs: Sequence[Path | str], out: Path, config: TrainConfig = Trai
     info = ModelInfo(version=config.version, crop=config.crop, training={
         "data": [Path(d).name for d in data_dirs], "samples": samples,
         "subjects": sorted({p.subject for p in presentations}),
-        **{k: v for k, v in asdict(config).items() if k not in ("crop", "version")}})
+        **{k: v for k, v in asdict(config).items() if k not in ("crop", "version")}},
+        texture=texture, fusion="mean_logit" if texture is not None else None)
     info.save(out)
     return TrainResult(model_path=out, info=info, samples=samples,
                        final_loss=history[-1]["loss"], seconds=time.monotonic() - started,
