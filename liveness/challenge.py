@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Protocol
+from typing import NamedTuple
 
 from .policy import Policy
 
@@ -62,8 +62,8 @@ def random_steps(policy: Policy, rng: secrets.SystemRandom | None = None) -> lis
     return rng.sample(pool, min(count, len(pool)))
 
 
-class Expression(Protocol):
-    """The three signals the challenge reads (``signals.FaceSignals`` has them, so has a replayed frame)."""
+class Gesture(NamedTuple):
+    """The signals the challenge reads, from one usable face (live, or replayed from a trace)."""
 
     smile: float
     blink: float
@@ -172,7 +172,7 @@ class Challenge:
             self._hold_since = t
         return t - self._hold_since >= hold_s
 
-    def _phase_done(self, step: Step, phase: str, t: float, s: Expression) -> bool:
+    def _phase_done(self, step: Step, phase: str, t: float, s: Gesture) -> bool:
         p = self.policy
         if step is Step.SMILE:
             self.peak["smile"] = max(self.peak.get("smile", 0.0), s.smile)
@@ -190,7 +190,7 @@ class Challenge:
             return abs(s.yaw) < p.turn_yaw_deg / 2
         return self._held(t, sign * s.yaw >= p.turn_yaw_deg, p.turn_hold_s)
 
-    def update(self, t: float, signals: Expression | None) -> ChallengeStatus:
+    def update(self, t: float, signals: Gesture | None) -> ChallengeStatus:
         """Advance on one frame at time ``t`` (seconds); ``signals`` None means no usable face."""
         if self.finished:
             return self._status(t)

@@ -101,20 +101,24 @@ def prefetched(items: Iterator, depth: int = 8) -> Iterator:
     buffer: queue.Queue = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
+    def put(item) -> bool:
+        """Hand ``item`` over, unless the consumer has stopped meanwhile."""
+        while not stop.is_set():
+            try:
+                buffer.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                pass
+        return False
+
     def produce():
         try:
             for item in items:
-                while not stop.is_set():
-                    try:
-                        buffer.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not put(item):
                     return
-            buffer.put(_END)
+            put(_END)
         except BaseException as exc:  # handed to the consumer, raised there
-            buffer.put(exc)
+            put(exc)
 
     thread = threading.Thread(target=produce, name="video-decode", daemon=True)
     thread.start()

@@ -31,14 +31,14 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from .challenge import ChallengeStatus, Step, random_steps
+from .challenge import ChallengeStatus, Gesture, Step, random_steps
 from .detection import Face, FaceDetector
 from .matching import EnrolledFace, cosine_similarity, shared_embedder
 from .policy import DEFAULT_POLICY, Policy
 from .quality import QualityReport, assess_quality
 from .registry import manifest
 from .signals import FaceSignals, FaceSignalTracker
-from .trace import FrameObservation, Gesture, IdentitySample, SessionTrace, Tally
+from .trace import FrameObservation, IdentitySample, SessionTrace, Tally
 from .verdict import SessionMeasurements, Verdict, decide
 
 # A second face counts when at least this fraction of the main face's area

@@ -23,9 +23,8 @@ other instructions: the result is then marked approximate.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
-from .challenge import FAILURE_REASON, Challenge, ChallengeStatus, Step
+from .challenge import FAILURE_REASON, Challenge, ChallengeStatus, Gesture, Step
 from .policy import Policy
 from .verdict import SessionMeasurements, reasons_for, scores_of
 
@@ -37,14 +36,6 @@ REPLAYED_FIELDS = ("neutral_max_smile", "neutral_hold_s", "smile_min", "smile_ho
                    "blink_open", "turn_yaw_deg", "turn_hold_s", "step_timeout_s", "session_timeout_s",
                    "continuity_threshold", "frozen_max_diff")
 TRACE_FORMAT = 1
-
-
-class Gesture(NamedTuple):
-    """The signals the challenge reads, from one usable face."""
-
-    smile: float
-    blink: float
-    yaw: float
 
 
 @dataclass(frozen=True)
@@ -121,10 +112,9 @@ class Tally:
     def frame(self, obs: FrameObservation, sample: IdentitySample | None = None) -> ChallengeStatus:
         """Account one frame; ``sample``: the identity sample that finished by this frame, if any."""
         m, p = self.m, self.policy
-        if not self.trace.frames:
-            self._first_t = obs.t
+        self.trace.frames.append(obs)
         m.frames += 1
-        m.duration_s = obs.t - self._first_t
+        m.duration_s = obs.t - self.trace.frames[0].t
         if obs.frozen_diff is not None and obs.frozen_diff <= p.frozen_max_diff:
             m.frozen_frames += 1
         if obs.face:
@@ -133,7 +123,6 @@ class Tally:
             m.quality_ok_frames += bool(obs.quality_ok)
             if obs.passive is not None:
                 m.passive_scores.append(obs.passive)
-        self.trace.frames.append(obs)
         if sample is not None:
             self._identity(sample)
         status = self.challenge.update(obs.t, obs.gesture)

@@ -87,10 +87,8 @@ def reasons_for(m: SessionMeasurements, policy: Policy, scores: dict) -> list[st
         reasons.append("face_changed")
     if m.document_reason:
         reasons.append(m.document_reason)
-    elif scores["similarity"] is None:
-        if not reasons:  # never accept without a comparison; another reason usually explains it
-            reasons.append("document_mismatch")
-    elif scores["similarity"] < policy.match_threshold and "document_mismatch" not in reasons:
+    elif scores["similarity"] is not None and scores["similarity"] < policy.match_threshold \
+            and "document_mismatch" not in reasons:
         reasons.append("document_mismatch")
     if not m.passive_available or scores["passive_frames"] < policy.passive_min_frames:
         reasons.append("passive_unavailable")
@@ -100,6 +98,9 @@ def reasons_for(m: SessionMeasurements, policy: Policy, scores: dict) -> list[st
         reasons.append("low_quality")
     if m.frames > 1 and scores["frozen_fraction"] > policy.frozen_min_fraction:
         reasons.append("frozen_video")
+    if not m.document_reason and scores["similarity"] is None and not reasons:
+        # Never accept without a comparison; when another reason holds, it explains the case.
+        reasons.append("document_mismatch")
     return reasons
 
 

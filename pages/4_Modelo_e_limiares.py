@@ -16,7 +16,7 @@ from ui.charts import show_error_rates
 from ui.common import setup_page, tr
 from ui.login import require_user
 from ui.model_info import models_table
-from ui.whatif import CONTROLS, passive_sweep, rates, redecide
+from ui.whatif import CONTROLS, passive_sweep, rates, redecide, replay_key
 
 PASSIVE_DIR = PROJECT_ROOT / "models" / "passive"
 HEADLINE = ("apcer", "bpcer", "acer", "eer", "auc", "threshold", "bpcer_at_apcer_1pct", "bpcer_at_apcer_5pct")
@@ -59,7 +59,10 @@ candidate = current.replace(**values)
 if not labelled:
     st.info(tr("thresholds_no_labels"))
 else:
-    redecided = redecide(labelled, candidate)
+    key = replay_key(labelled, candidate)
+    if st.session_state.get("whatif_replay_key") != key:  # replays are the costly part
+        st.session_state.update(whatif_replay_key=key, whatif_redecided=redecide(labelled, candidate))
+    redecided = st.session_state.whatif_redecided
     result = rates(redecided, candidate)
     a, b, c, d = st.columns(4)
     a.metric("APCER", "—" if result.apcer is None else f"{result.apcer:.1%}", help=tr("thresholds_apcer_help"))

@@ -286,3 +286,9 @@ def test_no_comparison_is_not_called_a_mismatch_when_another_reason_explains_it(
 def test_never_accepted_without_a_comparison():
     verdict = verdict_of(good_measurements(similarities=[]))
     assert verdict.reasons == ("document_mismatch",)
+
+
+def test_no_comparison_is_explained_by_a_later_reason_too():
+    """Whichever check finds it: a spoof suspicion explains a missing comparison as well."""
+    verdict = verdict_of(good_measurements(similarities=[], passive_scores=[0.01] * 30))
+    assert verdict.reasons == ("spoof_suspected",)

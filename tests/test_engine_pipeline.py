@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 import liveness  # noqa: F401  (native import order)
@@ -59,3 +61,21 @@ def test_prefetch_stops_its_producer_when_the_consumer_stops_early():
         if i == 3:
             break
     assert len(produced) < 10
+
+
+def test_prefetch_releases_a_producer_that_finished_into_a_full_buffer():
+    """The verdict can come within the last ``depth`` frames: the decoder has finished and
+    waits to hand over its end marker when the consumer stops."""
+    import threading
+
+    stopped = threading.Event()
+
+    def consume_one():
+        items = prefetched(iter(range(9)), depth=8)
+        next(items)
+        time.sleep(0.3)  # the producer fills the buffer and reaches the end
+        items.close()
+        stopped.set()
+
+    threading.Thread(target=consume_one, daemon=True).start()
+    assert stopped.wait(5), "the consumer's close() waited forever for the producer"

@@ -23,7 +23,7 @@ import numpy as np
 
 from liveness.policy import Policy
 from liveness.store.reviews import LabelledCase
-from liveness.trace import Replay, SessionTrace, replay
+from liveness.trace import REPLAYED_FIELDS, Replay, SessionTrace, replay
 
 # Reasons the score-only rule re-evaluates from the stored scores.
 THRESHOLD_REASONS = {"spoof_suspected", "document_mismatch"}
@@ -68,6 +68,13 @@ def score_only_accepts(case: LabelledCase, policy: Policy) -> bool:
     passive, similarity = case.scores.get("passive"), case.scores.get("similarity")
     return (passive is not None and passive >= policy.passive_threshold
             and similarity is not None and similarity >= policy.match_threshold)
+
+
+def replay_key(labelled: Sequence[LabelledCase], policy: Policy) -> tuple:
+    """What :func:`redecide`'s result depends on: the cases and the policy fields a replay reads.
+    Moving any other threshold needs no new replay, only :func:`rates`."""
+    return (tuple((c.case_id, c.genuine) for c in labelled),
+            tuple(getattr(policy, name) for name in REPLAYED_FIELDS))
 
 
 def redecide(labelled: Sequence[LabelledCase], policy: Policy) -> list[Redecided]:

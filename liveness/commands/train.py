@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..cli import CommandError
 from ..pad.crops import CropSpec
-from ..pad.texture import DEFAULT_L2
+from ..pad.texture import DEFAULT_L2, TEXTURE_SOURCES
 
 TEXTURE_SOURCES_HELP = (
     "data folder names (e.g. nuaa) the colour-texture model is trained on; it is fused with the CNN "
@@ -74,7 +74,7 @@ def register(sub) -> None:
     parser.add_argument("--exclude-subjects", nargs="*", default=[], metavar="SUBJECT",
                         help="keep these subjects out of training (to test on them)")
     parser.add_argument("--max-per-group", type=int, help="at most N faces per source and label")
-    parser.add_argument("--texture-sources", nargs="*", default=["nuaa"], metavar="NAME",
+    parser.add_argument("--texture-sources", nargs="*", default=list(TEXTURE_SOURCES), metavar="NAME",
                         help=TEXTURE_SOURCES_HELP)
     parser.add_argument("--texture-l2", type=float, default=DEFAULT_L2,
                         help="L2 penalty of the texture logistic regression (standardised features)")

@@ -4,20 +4,20 @@
 engine crops faces exactly as the model was trained (scales, size) and every
 verdict can name the model version. When the sidecar also holds a ``texture``
 model (weights of a linear model on colour-LBP features, a few KB), the
-engine fuses it with the CNN by the sidecar's ``fusion`` rule; the version
-then names the fused model.
+engine fuses it with the CNN by the mean of their logits (the sidecar's
+``fusion`` names that rule); the version then names the fused model.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .crops import CropSpec
 from .texture import TextureModel
 
-FUSION_RULES = ("mean_logit",)  # sigmoid((logit(p_cnn) + texture logit) / 2)
+FUSION_RULE = "mean_logit"  # sigmoid((logit(p_cnn) + texture logit) / 2), texture.fuse_mean_logit
 
 
 @dataclass(frozen=True)
@@ -25,8 +25,7 @@ class ModelInfo:
     version: str
     crop: CropSpec
     training: dict = field(default_factory=dict)  # data, excluded subjects, seed, epochs, ...
-    texture: TextureModel | None = None
-    fusion: str | None = None  # one of FUSION_RULES when texture is set
+    texture: TextureModel | None = None  # fused with the CNN by FUSION_RULE
 
     @staticmethod
     def sidecar(model_path: Path) -> Path:
@@ -36,7 +35,7 @@ class ModelInfo:
         body = {"version": self.version, "crop_scales": list(self.crop.scales),
                 "input_size": self.crop.size, "channel_order": "BGR", "training": self.training}
         if self.texture is not None:  # last: the weights make it long
-            body.update(fusion=self.fusion, texture=self.texture.as_dict())
+            body.update(fusion=FUSION_RULE, texture=self.texture.as_dict())
         self.sidecar(model_path).write_text(json.dumps(body, indent=2) + "\n")
 
     @classmethod
@@ -46,16 +45,8 @@ class ModelInfo:
             raise ValueError(f"{model_path} has no sidecar {path.name} (version and crop recipe)")
         body = json.loads(path.read_text())
         texture = TextureModel.from_dict(body["texture"]) if "texture" in body else None
-        if texture is not None and body.get("fusion") not in FUSION_RULES:
+        if texture is not None and body.get("fusion") != FUSION_RULE:
             raise ValueError(f"{path.name}: unknown fusion rule {body.get('fusion')!r}")
         return cls(version=body["version"],
                    crop=CropSpec(scales=tuple(body["crop_scales"]), size=int(body["input_size"])),
-                   training=body.get("training", {}), texture=texture,
-                   fusion=body.get("fusion") if texture is not None else None)
-
-    def as_dict(self) -> dict:
-        """Version, crop and training record (without the texture weights)."""
-        body = {"version": self.version, "crop": asdict(self.crop), "training": self.training}
-        if self.texture is not None:
-            body.update(fusion=self.fusion, texture_training=self.texture.training)
-        return body
+                   training=body.get("training", {}), texture=texture)

@@ -20,13 +20,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import numpy as np
 
 from ..passive import PassiveLiveness
 from ..policy import DEFAULT_POLICY
 from .evaluation import EvaluationReport, Scores, build_report, save_report, score_presentations
 from .data import discover_all, subject_folds
 from .metrics import NestedThresholdRates, PadMetrics, nested_threshold_rates, pad_metrics
+from .texture import sigmoid
 from .training import TrainConfig, train
 
 
@@ -50,7 +50,7 @@ def _part_scorers(model: PassiveLiveness) -> dict:
     if model.info.texture is None:
         return {}
     return {"cnn": model.cnn_probability,
-            "texture": lambda x: float(1.0 / (1.0 + np.exp(-model.texture_logit(x))))}
+            "texture": lambda x: float(sigmoid(model.texture_logit(x)))}
 
 
 def _summary(fold_scores: Sequence[Scores]) -> dict:
@@ -82,8 +82,7 @@ def nested_rates(fold_scores: Sequence[Scores]) -> dict[str, NestedThresholdRate
 def _sessions_at(scores: Scores, threshold: float) -> list[dict]:
     """The fold's video sessions decided at ``threshold`` (with the policy's minimum frames)."""
     return [{"subject": s.subject, "live": s.live, "score": s.score,
-             "correct": (s.score is not None and s.scored >= DEFAULT_POLICY.passive_min_frames
-                         and s.score >= threshold) == s.live} for s in scores.sessions]
+             "correct": s.accepted_at(threshold) == s.live} for s in scores.sessions]
 
 
 def cross_validate(data_dirs: Sequence[Path], out_dir: Path, k: int, config: TrainConfig = TrainConfig(),

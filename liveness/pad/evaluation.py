@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +40,10 @@ class SessionResult:
     @property
     def correct(self) -> bool:
         return self.accepted == self.live
+
+    def accepted_at(self, threshold: float, policy: Policy = DEFAULT_POLICY) -> bool:
+        """The engine's session rule at ``threshold``: enough scored frames, aggregate high enough."""
+        return self.score is not None and self.scored >= policy.passive_min_frames and self.score >= threshold
 
 
 @dataclass
@@ -122,13 +126,11 @@ def score_presentations(model: PassiveLiveness, presentations: Sequence[Presenta
         else:
             scores.attacks_without_face += missing
         if presentation.is_video:
-            session = aggregate(found, policy.passive_aggregate)
-            accepted = (session is not None and len(found) >= policy.passive_min_frames
-                        and session >= policy.passive_threshold)
-            scores.sessions.append(SessionResult(
+            session = SessionResult(
                 path=str(presentation.path), subject=presentation.subject, source=presentation.source,
                 live=presentation.label == LIVE, frames=len(found) + missing, scored=len(found),
-                score=session, accepted=accepted))
+                score=aggregate(found, policy.passive_aggregate), accepted=False)
+            scores.sessions.append(replace(session, accepted=session.accepted_at(policy.passive_threshold, policy)))
     return scores
 
 

@@ -32,9 +32,8 @@ from .augment import augment_batch
 from .crops import CropSet, CropSpec, load_crops
 from .data import discover_all
 from .model import build_model, export_tflite
-from .texture import DEFAULT_L2, TextureModel, fit_texture_model, texture_features
+from .texture import DEFAULT_L2, TEXTURE_SOURCES, TextureModel, fit_texture_model, texture_features
 
-TEXTURE_SOURCES = ("nuaa",)  # printed-photo data only: see the module docstring
 
 
 @dataclass(frozen=True)
@@ -138,7 +137,7 @@ def train(data_dirs: Sequence[Path | str], out: Path, config: TrainConfig = Trai
         "data": [Path(d).name for d in data_dirs], "samples": samples,
         "subjects": sorted({p.subject for p in presentations}),
         **{k: v for k, v in asdict(config).items() if k not in ("crop", "version")}},
-        texture=texture, fusion="mean_logit" if texture is not None else None)
+        texture=texture)
     info.save(out)
     return TrainResult(model_path=out, info=info, samples=samples,
                        final_loss=history[-1]["loss"], seconds=time.monotonic() - started,
