@@ -86,6 +86,31 @@ def test_train_exports_a_loadable_reproducible_fused_model(small_data, tmp_path)
     assert scores == pytest.approx([b.score_input(x) for x in inputs], abs=1e-6)  # same seed, same model
 
 
+def test_ensemble_is_one_network_averaging_its_members_logits():
+    from liveness.pad.model import build_model, ensemble_model
+
+    import keras
+    keras.utils.set_random_seed(3)
+    members = [build_model(32, 3, name=f"member{i}") for i in range(3)]
+    x = np.random.default_rng(1).integers(0, 256, (4, 32, 32, 3)).astype(np.float32)
+    p = np.stack([np.clip(m.predict(x, verbose=0).ravel(), 1e-4, 1 - 1e-4) for m in members])
+    expected = 1 / (1 + np.exp(-np.mean(np.log(p / (1 - p)), axis=0)))
+    assert ensemble_model(members).predict(x, verbose=0).ravel() == pytest.approx(expected, abs=1e-5)
+    assert ensemble_model(members[:1]) is members[0]
+
+
+def test_train_ensemble_records_its_seeds(small_data, tmp_path, capsys):
+    out = tmp_path / "ensemble.tflite"
+    assert _train(small_data, out, "--max-per-group", "10", "--ensemble", "2") == 0
+    training = json.loads(out.with_suffix(".json").read_text())["training"]
+    assert training["ensemble"] == 2 and training["seeds"] == [7, 8]
+    model = PassiveLiveness(out)
+    x = np.full((model.crop.size, model.crop.size, model.crop.channels), 128, np.uint8)
+    assert 0.0 <= model.score_input(x) <= 1.0
+    assert _train(small_data, tmp_path / "none.tflite", "--ensemble", "0") == 1
+    assert "at least 1" in capsys.readouterr().err
+
+
 def test_texture_sources_choose_or_drop_the_texture_model(small_data, tmp_path, capsys):
     cnn_only = tmp_path / "cnn.tflite"
     assert _train(small_data, cnn_only, "--max-per-group", "10", "--texture-sources") == 0
@@ -121,8 +146,9 @@ def test_evaluate_json_counts_a_faceless_live_image_as_rejected(small_data, tmp_
 def test_cross_validation_scores_only_held_out_subjects(small_data, tmp_path, capsys):
     _, images, clips = small_data
     out = tmp_path / "cv"
-    assert main(["train", str(images), str(clips), "--cross-validate", "2", "--out", str(out),
-                 "--epochs", "1", "--frame-step", "30", "--max-per-group", "10", "--quiet"]) == 0
+    small = ["--epochs", "1", "--frame-step", "30", "--max-per-group", "10", "--quiet"]
+    assert main(["train", str(images), str(clips), "--cross-validate", "2", "--jobs", "2",
+                 "--out", str(out), *small]) == 0
     folds = json.loads((out / "folds.json").read_text())
     assert [f["held_out"] for f in folds] == [["0001", "apfol"], ["0002"]]
     assert [json.loads((out / f"fold{i}.json").read_text())["training"]["subjects"]
@@ -138,3 +164,12 @@ def test_cross_validation_scores_only_held_out_subjects(small_data, tmp_path, ca
     parts = json.loads((out / "parts.json").read_text())  # each part of the fused models alone
     assert set(parts) == {"cnn", "texture"}
     assert parts["texture"]["pooled"]["bona_fide"] == pooled["frames"]["bona_fide"]
+    # A fold model trained in a worker process is the model the same command trains alone.
+    alone = tmp_path / "fold0_alone.tflite"
+    assert main(["train", str(images), str(clips), "--exclude-subjects", "0001", "apfol",
+                 "--out", str(alone), *small]) == 0
+    a, b = PassiveLiveness(out / "fold0.tflite"), PassiveLiveness(alone)
+    inputs = np.random.default_rng(2).integers(0, 256, (4, a.crop.size, a.crop.size, a.crop.channels),
+                                              dtype=np.uint8)
+    assert [a.cnn_probability(x) for x in inputs] == pytest.approx([b.cnn_probability(x) for x in inputs],
+                                                                   abs=1e-6)

@@ -16,18 +16,20 @@ trained on printed photos), pooled likewise. The parts of a fused fold model
 from __future__ import annotations
 
 import json
+import multiprocessing
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-
 
 from ..passive import PassiveLiveness
 from ..policy import DEFAULT_POLICY
 from .evaluation import EvaluationReport, Scores, build_report, save_report, score_presentations
+from .crops import load_crops
 from .data import discover_all, subject_folds
 from .metrics import NestedThresholdRates, PadMetrics, nested_threshold_rates, pad_metrics
 from .texture import sigmoid
-from .training import TrainConfig, train
+from .training import TrainConfig, TrainResult, train
 
 
 @dataclass(frozen=True)
@@ -85,20 +87,39 @@ def _sessions_at(scores: Scores, threshold: float) -> list[dict]:
              "correct": s.accepted_at(threshold) == s.live} for s in scores.sessions]
 
 
+def _train_folds(data_dirs: Sequence[Path], out_dir: Path, configs: Sequence[TrainConfig],
+                 cache_dir: Path | None, progress: bool, jobs: int) -> list[TrainResult]:
+    """The fold models, ``jobs`` at a time. Training runs TensorFlow on one thread, so a
+    fold model is the same whether trained here or in a worker process."""
+    paths = [out_dir / f"fold{index}.tflite" for index in range(len(configs))]
+    if jobs <= 1:
+        return [train(data_dirs, path, c, cache_dir, progress) for path, c in zip(paths, configs)]
+    if progress:
+        print(f"training {len(configs)} fold models, {jobs} at a time", flush=True)
+    # spawn: TensorFlow's threads do not survive a fork
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(train, data_dirs, path, c, cache_dir, False) for path, c in zip(paths, configs)]
+        return [future.result() for future in futures]
+
+
 def cross_validate(data_dirs: Sequence[Path], out_dir: Path, k: int, config: TrainConfig = TrainConfig(),
                    cross_domain_dirs: Sequence[Path] = (), cache_dir: Path | None = None,
-                   progress: bool = True) -> CrossValidation:
+                   progress: bool = True, jobs: int = 1) -> CrossValidation:
     out_dir.mkdir(parents=True, exist_ok=True)
     presentations = discover_all(data_dirs, exclude_subjects=config.exclude_subjects)
     outside = discover_all(cross_domain_dirs) if cross_domain_dirs else []
     pooled, pooled_outside, folds, fold_scores = Scores(), Scores(), [], []
     part_scores: dict[str, list[Scores]] = {}
     step = DEFAULT_POLICY.passive_every_n
-    for index, held_out in enumerate(subject_folds(presentations, k)):
+    held_out_folds = subject_folds(presentations, k)
+    # Detect faces once, here: the fold trainings then only read the crop cache.
+    load_crops(presentations, config.crop, config.frame_step, cache_dir=cache_dir, progress=progress)
+    trained = _train_folds(data_dirs, out_dir, [
+        replace(config, exclude_subjects=(*config.exclude_subjects, *held_out)) for held_out in held_out_folds],
+        cache_dir, progress, jobs)
+    for index, (held_out, result) in enumerate(zip(held_out_folds, trained)):
         if progress:
-            print(f"fold {index + 1}/{k}: holding out subjects {', '.join(held_out)}", flush=True)
-        fold_config = replace(config, exclude_subjects=(*config.exclude_subjects, *held_out))
-        result = train(data_dirs, out_dir / f"fold{index}.tflite", fold_config, cache_dir, progress)
+            print(f"fold {index + 1}/{k}: scoring held-out subjects {', '.join(held_out)}", flush=True)
         model = PassiveLiveness(result.model_path)
         held = [p for p in presentations if p.subject in held_out]
         scores = score_presentations(model, held, frame_step=step, cache_dir=cache_dir, progress=progress)

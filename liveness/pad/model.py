@@ -13,9 +13,13 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from collections.abc import Sequence
+
 import keras
 import tensorflow as tf
-from keras import layers
+from keras import layers, ops
+
+from .texture import PROBABILITY_CLIP as LOGIT_CLIP
 
 # (filters, stride) of the depthwise-separable blocks after the stem.
 BLOCKS = ((32, 1), (48, 2), (48, 1), (64, 2), (64, 1), (96, 2), (96, 1), (128, 2))
@@ -30,7 +34,7 @@ def _separable(x, filters: int, stride: int, name: str):
     return layers.ReLU(6.0, name=f"{name}_pw_relu")(x)
 
 
-def build_model(size: int, channels: int, dropout: float = 0.3) -> keras.Model:
+def build_model(size: int, channels: int, dropout: float = 0.3, name: str = "passive_cnn") -> keras.Model:
     inputs = keras.Input((size, size, channels), name="crops")
     x = layers.Rescaling(1 / 127.5, offset=-1.0, name="scale")(inputs)
     x = layers.Conv2D(24, 3, strides=2, padding="same", use_bias=False, name="stem")(x)
@@ -41,7 +45,23 @@ def build_model(size: int, channels: int, dropout: float = 0.3) -> keras.Model:
     x = layers.GlobalAveragePooling2D(name="pool")(x)
     x = layers.Dropout(dropout, name="dropout")(x)
     outputs = layers.Dense(1, activation="sigmoid", name="live")(x)
-    return keras.Model(inputs, outputs, name="passive_cnn")
+    return keras.Model(inputs, outputs, name=name)
+
+
+def ensemble_model(members: Sequence[keras.Model]) -> keras.Model:
+    """One network whose live probability is the sigmoid of the mean of the members' logits
+    (each clipped as :func:`liveness.pad.texture.probability_logit` clips), the same rule
+    as the texture fusion. Members trained from different seeds disagree on held-out
+    subjects; their mean varies far less from one training run to the next than any one.
+    """
+    if len(members) == 1:
+        return members[0]
+    inputs = keras.Input(members[0].input_shape[1:], name="crops")
+    logits = []
+    for member in members:
+        p = ops.clip(member(inputs), LOGIT_CLIP, 1.0 - LOGIT_CLIP)
+        logits.append(ops.log(p) - ops.log(1.0 - p))
+    return keras.Model(inputs, ops.sigmoid(ops.mean(ops.stack(logits), axis=0)), name="passive_cnn_ensemble")
 
 
 def export_tflite(model: keras.Model, path: Path) -> int:

@@ -31,7 +31,8 @@ TEXTURE_SIZE = 64
 RADII = (1, 2, 3)
 COLOUR_CONVERSIONS = (("HSV", cv2.COLOR_BGR2HSV), ("YCrCb", cv2.COLOR_BGR2YCrCb))
 NEIGHBOURS = ((-1, -1), (-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1))  # clockwise from top-left
-LOGIT_LIMIT = float(np.log(1e4 - 1))  # scores are clipped to [1e-4, 1 - 1e-4] before fusing
+PROBABILITY_CLIP = 1e-4  # probabilities are clipped to [1e-4, 1 - 1e-4] before taking logits
+LOGIT_LIMIT = float(np.log(1 / PROBABILITY_CLIP - 1))
 DEFAULT_L2 = 10.0  # 1 and 100 give the same cross-validated EER within half a point
 # The texture model learns from printed-photo data only: with one replay person in its
 # training set it learns that person's screen and inverts on the next (MODEL_CARD.md).
@@ -157,7 +158,7 @@ def sigmoid(logit):
 def probability_logit(p: np.ndarray | float) -> np.ndarray:
     """log(p / (1 - p)) of a probability clipped to [1e-4, 1 - 1e-4]: a saturated
     model cannot outvote the other one without limit."""
-    p = np.clip(np.asarray(p, np.float64), 1e-4, 1 - 1e-4)
+    p = np.clip(np.asarray(p, np.float64), PROBABILITY_CLIP, 1 - PROBABILITY_CLIP)
     return np.log(p / (1 - p))
 
 

@@ -8,9 +8,12 @@ its training set it learns that person's screen and inverts on other people
 (subject-disjoint CV, models/passive/MODEL_CARD.md); nor the CNN's blur,
 noise and JPEG augmentation, which wipe out the texture it measures.
 
-Reproducible: one seed drives Keras/TensorFlow (with deterministic ops), the
-augmentation and the shuffling; the face crops and the texture model's
-Newton fit are deterministic.
+Reproducible: one seed per CNN drives Keras/TensorFlow (deterministic ops, one
+thread), the augmentation and the shuffling; the face crops and the texture
+model's Newton fit are deterministic. ``ensemble`` CNNs from consecutive seeds
+are exported as one network averaging their logits: a single from-scratch
+CNN's held-out results moved by several points from one training run to the
+next, which an average of a few damps (MODEL_CARD.md).
 Each (source, label) group gets the same total weight, so 600 replay frames
 count as much as 2,000 NUAA photos and neither class dominates.
 """
@@ -31,7 +34,7 @@ from .artifact import ModelInfo
 from .augment import augment_batch
 from .crops import CropSet, CropSpec, load_crops
 from .data import discover_all
-from .model import build_model, export_tflite
+from .model import build_model, ensemble_model, export_tflite
 from .texture import DEFAULT_L2, TEXTURE_SOURCES, TextureModel, fit_texture_model, texture_features
 
 
@@ -46,11 +49,16 @@ class TrainConfig:
     label_smoothing: float = 0.1  # no 0/1 targets: keeps held-out scores off the extremes
     frame_step: int = 3  # every 3rd video frame: neighbours are near duplicates
     seed: int = 0
+    ensemble: int = 1  # CNNs from seeds seed, seed + 1, ...; exported as one (mean of their logits)
     exclude_subjects: tuple[str, ...] = ()
     max_per_group: int | None = None  # cap per (source, label), for quick runs and tests
     texture_sources: tuple[str, ...] = TEXTURE_SOURCES  # () trains the CNN alone
     texture_l2: float = DEFAULT_L2
     version: str = "passive-dev"
+
+    @property
+    def seeds(self) -> tuple[int, ...]:
+        return tuple(range(self.seed, self.seed + self.ensemble))
 
 
 @dataclass
@@ -96,19 +104,51 @@ def _subsample(crops: CropSet, limit: int, rng: np.random.Generator) -> CropSet:
     return _select(crops, keep)
 
 
+def _one_thread() -> None:
+    """TensorFlow on one thread, so the weights do not depend on the machine's cores: the
+    same seeded command gave different CNNs on one core and on two (MODEL_CARD.md)."""
+    if tf.config.threading.get_intra_op_parallelism_threads() == 1:
+        return
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:  # TensorFlow already ran with other settings in this process
+        print("warning: TensorFlow already initialised; training on its thread pools, whose "
+              "size can change the weights", file=sys.stderr)
+
+
+def _fit_cnn(crops: CropSet, weights: np.ndarray, config: TrainConfig, seed: int, member: int,
+             verbose: int) -> tuple[keras.Model, list[dict]]:
+    """One CNN of the ensemble, from ``seed`` (weights, augmentation, shuffling)."""
+    keras.utils.set_random_seed(seed)
+    rng = np.random.default_rng(seed)
+    model = build_model(config.crop.size, config.crop.channels, name=f"passive_cnn_{member}")
+    steps = config.epochs * int(np.ceil(len(crops.labels) / config.batch_size))
+    schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, steps, alpha=0.02)
+    model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay),
+                  loss=keras.losses.BinaryCrossentropy(label_smoothing=config.label_smoothing), metrics=["binary_accuracy"])
+    labels = crops.labels.astype(np.float32)
+    history = []
+    for epoch in range(config.epochs):
+        inputs = augment_batch(crops.inputs, rng).astype(np.float32)
+        fitted = model.fit(inputs, labels, sample_weight=weights, batch_size=config.batch_size,
+                           initial_epoch=epoch, epochs=epoch + 1, shuffle=True, verbose=verbose)
+        history.append({"member": member, "seed": seed, **{k: float(v[-1]) for k, v in fitted.history.items()}})
+    return model, history
+
+
 def train(data_dirs: Sequence[Path | str], out: Path, config: TrainConfig = TrainConfig(),
           cache_dir: Path | None = None, progress: bool = True) -> TrainResult:
     """Train on every labelled presentation under ``data_dirs``; write ``out`` (.tflite + .json)."""
     started = time.monotonic()
-    keras.utils.set_random_seed(config.seed)
+    _one_thread()
     tf.config.experimental.enable_op_determinism()
-    rng = np.random.default_rng(config.seed)
 
     presentations = discover_all(data_dirs, exclude_subjects=config.exclude_subjects)
     crops = load_crops(presentations, config.crop, config.frame_step, cache_dir=cache_dir,
                        progress=progress)
     if config.max_per_group:
-        crops = _subsample(crops, config.max_per_group, rng)
+        crops = _subsample(crops, config.max_per_group, np.random.default_rng(config.seed))
     if len(np.unique(crops.labels)) < 2:
         raise ValueError("training needs both live and attack faces")
     # Seconds, and no random numbers: fitted first so a wrong --texture-sources fails early.
@@ -117,28 +157,24 @@ def train(data_dirs: Sequence[Path | str], out: Path, config: TrainConfig = Trai
     if progress:
         print("training samples: " + ", ".join(f"{k} {v}" for k, v in samples.items()), file=sys.stderr)
 
-    model = build_model(config.crop.size, config.crop.channels)
-    steps = config.epochs * int(np.ceil(len(crops.labels) / config.batch_size))
-    schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, steps, alpha=0.02)
-    model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay),
-                  loss=keras.losses.BinaryCrossentropy(label_smoothing=config.label_smoothing), metrics=["binary_accuracy"])
-    labels = crops.labels.astype(np.float32)
     verbose = (1 if sys.stderr.isatty() else 2) if progress else 0
-    history = []
-    for epoch in range(config.epochs):
-        inputs = augment_batch(crops.inputs, rng).astype(np.float32)
-        fitted = model.fit(inputs, labels, sample_weight=weights, batch_size=config.batch_size,
-                           initial_epoch=epoch, epochs=epoch + 1, shuffle=True, verbose=verbose)
-        history.append({k: float(v[-1]) for k, v in fitted.history.items()})
+    members, history, final_losses = [], [], []
+    for member, seed in enumerate(config.seeds):
+        if progress and config.ensemble > 1:
+            print(f"CNN {member + 1}/{config.ensemble} (seed {seed})", file=sys.stderr, flush=True)
+        model, member_history = _fit_cnn(crops, weights, config, seed, member, verbose)
+        members.append(model)
+        history.extend(member_history)
+        final_losses.append(member_history[-1]["loss"])
 
     out = Path(out)
-    export_tflite(model, out)
+    export_tflite(ensemble_model(members), out)
     info = ModelInfo(version=config.version, crop=config.crop, training={
         "data": [Path(d).name for d in data_dirs], "samples": samples,
-        "subjects": sorted({p.subject for p in presentations}),
+        "subjects": sorted({p.subject for p in presentations}), "seeds": list(config.seeds),
         **{k: v for k, v in asdict(config).items() if k not in ("crop", "version")}},
         texture=texture)
     info.save(out)
     return TrainResult(model_path=out, info=info, samples=samples,
-                       final_loss=history[-1]["loss"], seconds=time.monotonic() - started,
+                       final_loss=float(np.mean(final_losses)), seconds=time.monotonic() - started,
                        history=history)
