@@ -63,11 +63,15 @@ def test_nested_thresholds_come_from_the_other_folds_only():
     assert r.acer == pytest.approx(1 / 4)
 
 
-def test_metrics_need_both_classes():
+def test_one_class_gives_its_own_rate_only():
     with pytest.raises(ValueError):
-        pad_metrics([], {"print": [0.1]}, 0.5)
-    with pytest.raises(ValueError):
-        pad_metrics([0.9], {}, 0.5)
+        pad_metrics([], {"print": []}, 0.5)
+    live = pad_metrics([0.9, 0.2, 0.6, 0.4], {}, 0.5)
+    assert live.bpcer == 0.5 and live.bona_fide == 4 and not live.both_classes
+    assert live.apcer is None and live.acer is None and live.eer is None and live.auc is None
+    attacks = pad_metrics([], {"print": [0.1, 0.7], "replay": [0.8, 0.9]}, 0.5)
+    assert attacks.apcer_per_species == {"print": 0.5, "replay": 1.0} and attacks.apcer == 1.0
+    assert attacks.bpcer is None and attacks.bpcer_at_apcer_5pct is None
 
 
 def test_aggregate_median_and_trimmed_mean():

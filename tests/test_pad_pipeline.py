@@ -142,6 +142,18 @@ def test_evaluate_json_counts_a_faceless_live_image_as_rejected(small_data, tmp_
     assert {p.name for p in (tmp_path / "report").iterdir()} == {
         "report.json", "roc.png", "det.png", "histogram.png"}
 
+    # Live clips with no attacks (unseen webcam footage): BPCER and sessions, no EER or AUC.
+    clip = DATA / "replay_videos" / "apfol" / "live.webm"
+    capsys.readouterr()
+    assert main(["evaluate", "--data", str(clip), "--label", "live", "--model", str(model), "--json",
+                 "--frame-step", "10", "--no-benchmark", "--out", str(tmp_path / "live_only")]) == 0
+    live_only = json.loads(capsys.readouterr().out)
+    assert live_only["apcer"] is None and live_only["eer"] is None and live_only["auc"] is None
+    assert 0.0 <= live_only["bpcer"] <= 1.0 and live_only["frames"]["bona_fide"] > 10
+    [session] = live_only["sessions"]
+    assert session["live"] and session["subject"] == "live" and session["correct"] == session["accepted"]
+    assert {p.name for p in (tmp_path / "live_only").iterdir()} == {"report.json", "histogram.png"}
+
 
 def test_cross_validation_scores_only_held_out_subjects(small_data, tmp_path, capsys):
     _, images, clips = small_data

@@ -56,34 +56,44 @@ def _label_and_subject(relative: Path) -> tuple[int, str] | None:
 
 
 def discover(root: Path | str, subjects: Iterable[str] | None = None,
-             exclude_subjects: Iterable[str] = ()) -> list[Presentation]:
-    """Images and videos under ``root`` with a live/attack label, sorted by path.
+             exclude_subjects: Iterable[str] = (), label: int | None = None) -> list[Presentation]:
+    """Images and videos under ``root`` (a folder, or one file) with a live/attack label,
+    sorted by path.
 
     subjects: keep only these (None keeps all); exclude_subjects: drop these.
+    label: every file is this class (e.g. a folder of live webcam clips with no ``live``
+    part in its paths); the subject is then the first folder under ``root``, else the
+    file's stem.
     """
     root = Path(root)
-    if not root.is_dir():
-        raise ValueError(f"{root} is not a directory")
+    if root.is_file():
+        files, base, source = [root], root.parent, root.parent.name
+    elif root.is_dir():
+        files, base, source = sorted(root.rglob("*")), root, root.name
+    else:
+        raise ValueError(f"{root} is neither a directory nor a file")
     keep = None if subjects is None else set(subjects)
     drop = set(exclude_subjects)
     found = []
-    for path in sorted(root.rglob("*")):
+    for path in files:
         if not path.is_file() or path.suffix.lower() not in IMAGE_SUFFIXES | VIDEO_SUFFIXES:
             continue
-        labelled = _label_and_subject(path.relative_to(root))
+        relative = path.relative_to(base)
+        labelled = (label, relative.parts[0] if len(relative.parts) > 1 else relative.stem) \
+            if label is not None else _label_and_subject(relative)
         if labelled is None:
             continue
-        label, subject = labelled
+        file_label, subject = labelled
         if (keep is None or subject in keep) and subject not in drop:
-            found.append(Presentation(path=path, label=label, subject=subject, source=root.name))
+            found.append(Presentation(path=path, label=file_label, subject=subject, source=source))
     return found
 
 
 def discover_all(roots: Iterable[Path | str], subjects: Iterable[str] | None = None,
-                 exclude_subjects: Iterable[str] = ()) -> list[Presentation]:
+                 exclude_subjects: Iterable[str] = (), label: int | None = None) -> list[Presentation]:
     """:func:`discover` over several data directories; fails if nothing is labelled."""
     subjects = None if subjects is None else list(subjects)
-    found = [p for root in roots for p in discover(root, subjects, exclude_subjects)]
+    found = [p for root in roots for p in discover(root, subjects, exclude_subjects, label)]
     if not found:
         raise ValueError("no live/attack images or videos found under " + ", ".join(map(str, roots)))
     return found

@@ -174,19 +174,28 @@ def benchmark_ms_per_face(model: PassiveLiveness, presentations: Sequence[Presen
     return float(np.median(timings)) if timings else None
 
 
+def _rate(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
+
+
 def format_report(report: EvaluationReport) -> str:
     """Human-readable summary for the terminal."""
     m = report.frames
+    counts = ", ".join([f"{m.bona_fide} live", *(f"{n} {k} attack" for k, n in m.attacks_per_species.items())])
+    species = ", ".join(f"{k} {v:.4f}" for k, v in m.apcer_per_species.items())
     lines = [
         f"model {report.model_version} ({report.model}), policy {report.policy_version}, "
         f"threshold {report.threshold:.3f}",
-        f"frames: {m.bona_fide} live, " + ", ".join(f"{n} {k}" for k, n in m.attacks_per_species.items())
-        + f" attack; without a face: {report.live_without_face} live, {report.attacks_without_face} attack",
-        f"APCER {m.apcer:.4f} (" + ", ".join(f"{k} {v:.4f}" for k, v in m.apcer_per_species.items())
-        + f")  BPCER {m.bpcer:.4f}  ACER {m.acer:.4f}",
-        f"EER {m.eer:.4f} at {m.eer_threshold:.3f}  AUC {m.auc:.4f}  "
-        f"BPCER@APCER=1% {m.bpcer_at_apcer_1pct:.4f}  BPCER@APCER=5% {m.bpcer_at_apcer_5pct:.4f}",
+        f"frames: {counts}; without a face: {report.live_without_face} live, "
+        f"{report.attacks_without_face} attack",
+        f"APCER {_rate(m.apcer)}" + (f" ({species})" if species else "")
+        + f"  BPCER {_rate(m.bpcer)}  ACER {_rate(m.acer)}",
     ]
+    if m.both_classes:
+        lines.append(f"EER {m.eer:.4f} at {m.eer_threshold:.3f}  AUC {m.auc:.4f}  "
+                     f"BPCER@APCER=1% {m.bpcer_at_apcer_1pct:.4f}  BPCER@APCER=5% {m.bpcer_at_apcer_5pct:.4f}")
+    else:
+        lines.append("one class only: no EER, AUC or ACER (they need live and attack presentations)")
     for source, sm in report.per_source.items():
         lines.append(f"  {source}: APCER {sm.apcer:.4f} BPCER {sm.bpcer:.4f} ACER {sm.acer:.4f} "
                      f"EER {sm.eer:.4f} AUC {sm.auc:.4f}")

@@ -29,18 +29,25 @@ import numpy as np
 
 @dataclass(frozen=True)
 class PadMetrics:
+    """Rates of one score set. With one class only (e.g. live webcam clips, no attacks), the
+    rates that need the other class (APCER or BPCER, ACER, EER, AUC, BPCER@APCER) are None."""
+
     threshold: float
-    apcer: float
+    apcer: float | None
     apcer_per_species: dict[str, float]
-    bpcer: float
-    acer: float
-    eer: float
-    eer_threshold: float
-    auc: float
-    bpcer_at_apcer_1pct: float
-    bpcer_at_apcer_5pct: float
+    bpcer: float | None
+    acer: float | None
+    eer: float | None
+    eer_threshold: float | None
+    auc: float | None
+    bpcer_at_apcer_1pct: float | None
+    bpcer_at_apcer_5pct: float | None
     bona_fide: int
     attacks_per_species: dict[str, int]
+
+    @property
+    def both_classes(self) -> bool:
+        return self.bona_fide > 0 and bool(self.attacks_per_species)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -99,23 +106,27 @@ def bpcer_at_apcer(curve: ErrorCurve, max_apcer: float) -> float:
 
 def pad_metrics(live: Sequence[float], attacks: Mapping[str, Sequence[float]],
                 threshold: float) -> PadMetrics:
-    """All the rates for live scores and attack scores grouped by species."""
+    """All the rates for live scores and attack scores grouped by species (one class alone
+    gives its own rate only, see :class:`PadMetrics`)."""
     live = np.asarray(live, dtype=np.float64)
     per_species = {name: np.asarray(s, dtype=np.float64) for name, s in attacks.items() if len(s)}
-    if live.size == 0 or not per_species:
-        raise ValueError("metrics need at least one live and one attack score")
-    pooled = np.concatenate(list(per_species.values()))
+    if live.size == 0 and not per_species:
+        raise ValueError("metrics need at least one score")
     apcers = {name: apcer_at(s, threshold) for name, s in per_species.items()}
-    apcer, bpcer = max(apcers.values()), bpcer_at(live, threshold)
+    apcer = max(apcers.values()) if apcers else None
+    bpcer = bpcer_at(live, threshold) if live.size else None
+    counts = dict(threshold=float(threshold), apcer=apcer, apcer_per_species=apcers, bpcer=bpcer,
+                  bona_fide=int(live.size), attacks_per_species={n: int(s.size) for n, s in per_species.items()})
+    if apcer is None or bpcer is None:
+        return PadMetrics(**counts, acer=None, eer=None, eer_threshold=None, auc=None,
+                          bpcer_at_apcer_1pct=None, bpcer_at_apcer_5pct=None)
+    pooled = np.concatenate(list(per_species.values()))
     curve = error_curve(live, pooled)
     eer, eer_threshold = equal_error_rate(curve)
-    return PadMetrics(
-        threshold=float(threshold), apcer=apcer, apcer_per_species=apcers, bpcer=bpcer,
-        acer=(apcer + bpcer) / 2, eer=eer, eer_threshold=eer_threshold,
-        auc=area_under_roc(live, pooled),
-        bpcer_at_apcer_1pct=bpcer_at_apcer(curve, 0.01),
-        bpcer_at_apcer_5pct=bpcer_at_apcer(curve, 0.05),
-        bona_fide=int(live.size), attacks_per_species={n: int(s.size) for n, s in per_species.items()})
+    return PadMetrics(**counts, acer=(apcer + bpcer) / 2, eer=eer, eer_threshold=eer_threshold,
+                      auc=area_under_roc(live, pooled),
+                      bpcer_at_apcer_1pct=bpcer_at_apcer(curve, 0.01),
+                      bpcer_at_apcer_5pct=bpcer_at_apcer(curve, 0.05))
 
 
 @dataclass(frozen=True)
@@ -168,26 +179,12 @@ def nested_threshold_rates(folds: Sequence[tuple[Sequence[float], Mapping[str, S
                                 bpcer=bpcer, acer=(apcer + bpcer) / 2, per_fold=per_fold)
 
 
-def save_plots(live: Sequence[float], attacks: Mapping[str, Sequence[float]], threshold: float,
-               out_dir: Path, title: str = "") -> list[Path]:
-    """ROC, DET and score histograms as PNG files in ``out_dir``; returns their paths."""
-    import matplotlib
-    matplotlib.use("Agg")  # files only, no display
+def _save_curves(live: np.ndarray, pooled: np.ndarray, threshold: float, title: str, save) -> list[Path]:
+    """ROC and DET of live against pooled attack scores, saved by ``save(fig, name)``."""
     import matplotlib.pyplot as plt
 
-    def save(fig, name: str) -> Path:
-        fig.tight_layout()
-        fig.savefig(out_dir / name, dpi=110)
-        plt.close(fig)
-        return out_dir / name
-
-    live = np.asarray(live, dtype=np.float64)
-    per_species = {n: np.asarray(s, dtype=np.float64) for n, s in attacks.items() if len(s)}
-    pooled = np.concatenate(list(per_species.values()))
     curve = error_curve(live, pooled)
-    out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
-
     fig, ax = plt.subplots(figsize=(5, 5))
     ax.plot(curve.apcer, 1 - curve.bpcer, lw=2)
     ax.plot([0, 1], [0, 1], ls=":", c="grey")
@@ -210,10 +207,34 @@ def save_plots(live: Sequence[float], attacks: Mapping[str, Sequence[float]], th
            xlim=(probit(1e-4), probit(0.9)), ylim=(probit(1e-4), probit(0.9)))
     ax.grid(True, ls=":")
     paths.append(save(fig, "det.png"))
+    return paths
+
+
+def save_plots(live: Sequence[float], attacks: Mapping[str, Sequence[float]], threshold: float,
+               out_dir: Path, title: str = "") -> list[Path]:
+    """ROC, DET (both classes only) and score histograms as PNG files in ``out_dir``;
+    returns their paths."""
+    import matplotlib
+    matplotlib.use("Agg")  # files only, no display
+    import matplotlib.pyplot as plt
+
+    def save(fig, name: str) -> Path:
+        fig.tight_layout()
+        fig.savefig(out_dir / name, dpi=110)
+        plt.close(fig)
+        return out_dir / name
+
+    live = np.asarray(live, dtype=np.float64)
+    per_species = {n: np.asarray(s, dtype=np.float64) for n, s in attacks.items() if len(s)}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    if live.size and per_species:  # ROC and DET need both classes
+        paths += _save_curves(live, np.concatenate(list(per_species.values())), threshold, title, save)
 
     fig, ax = plt.subplots(figsize=(6, 4))
     bins = np.linspace(0, 1, 41)
-    ax.hist(live, bins=bins, alpha=0.6, label=f"live ({live.size})", density=True)
+    if live.size:
+        ax.hist(live, bins=bins, alpha=0.6, label=f"live ({live.size})", density=True)
     for name, scores in per_species.items():
         ax.hist(scores, bins=bins, alpha=0.6, label=f"attack: {name} ({scores.size})", density=True)
     ax.axvline(threshold, c="red", ls="--", label="threshold")
