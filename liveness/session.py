@@ -26,7 +26,7 @@ import secrets
 import threading
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -67,7 +67,8 @@ class FrameResult:
 
 @dataclass
 class Evidence:
-    """Material for a case: labelled key frames, per-frame series, challenge timeline, the replayable trace."""
+    """Material for a case: labelled key frames, per-frame series (from the trace), challenge
+    timeline, the replayable trace."""
 
     key_frames: list[tuple[str, np.ndarray]]
     series: dict[str, list]
@@ -79,18 +80,6 @@ def model_versions(passive) -> dict[str, str]:
     versions = {name: f"{entry.filename}@{entry.sha256[:12]}" for name, entry in manifest().items()}
     versions["passive"] = passive.version if passive is not None else "none"
     return versions
-
-
-@dataclass
-class _Series:
-    t: list = field(default_factory=list)
-    face: list = field(default_factory=list)
-    smile: list = field(default_factory=list)
-    blink: list = field(default_factory=list)
-    yaw: list = field(default_factory=list)
-    passive: list = field(default_factory=list)
-    similarity: list = field(default_factory=list)
-    quality_ok: list = field(default_factory=list)
 
 
 class VerificationSession:
@@ -127,7 +116,6 @@ class VerificationSession:
                             passive is not None)
         self._challenge = self._tally.challenge
         self._lock = threading.Lock()
-        self._series = _Series()
         self._key_frames: list[tuple[str, np.ndarray]] = []
         self._key_labels: set[str] = set()
         self._events_seen = 0
@@ -174,7 +162,6 @@ class VerificationSession:
             None if usable is None else Gesture(float(usable.smile), float(usable.blink), float(usable.yaw)),
             None if quality is None else bool(quality.ok), passive_score, frozen_diff), sample)
         self._collect_key_frames(frame, face, passive_score)
-        self._record(t, face, signals, passive_score, quality)
         if status.finished and self._verdict is None:
             self._finalize()
         return FrameResult(t, tuple(faces), face, signals, quality, passive_score,
@@ -231,17 +218,6 @@ class VerificationSession:
                 self._key_frames.append((label, frame.copy()))
                 self._key_labels.add(label)
 
-    def _record(self, t, face, signals, passive_score, quality) -> None:
-        s = self._series
-        s.t.append(round(t, 3))
-        s.face.append(face is not None)
-        s.smile.append(None if signals is None else round(signals.smile, 4))
-        s.blink.append(None if signals is None else round(signals.blink, 4))
-        s.yaw.append(None if signals is None else round(signals.yaw, 2))
-        s.passive.append(None if passive_score is None else round(passive_score, 4))
-        s.similarity.append(None if self._last_similarity is None else round(self._last_similarity, 4))
-        s.quality_ok.append(None if quality is None else quality.ok)
-
     # -- end -------------------------------------------------------------------------------
 
     def _finalize(self) -> Verdict:
@@ -266,7 +242,7 @@ class VerificationSession:
 
     def evidence(self) -> Evidence:
         with self._lock:
-            return Evidence(list(self._key_frames), dict(vars(self._series)),
+            return Evidence(list(self._key_frames), self._tally.trace.series(),
                             [e.to_dict() for e in self._challenge.events], self._tally.trace)
 
     def close(self) -> None:

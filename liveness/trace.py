@@ -82,6 +82,22 @@ class SessionTrace:
                 "frames": columns, "progress": [list(p) for p in self.progress],
                 "samples": [[s.t, s.similarity, s.taken, s.applied] for s in self.samples]}
 
+    def series(self) -> dict[str, list]:
+        """Per-frame series for a case's evidence chart, rounded: time, face found, smile,
+        blink and yaw (None without one usable face), live probability, the latest identity
+        similarity applied by then, quality gates passed."""
+        applied = {s.applied: s.similarity for s in self.samples}
+        similarity, latest = [], None
+        for index in range(len(self.frames)):
+            latest = applied.get(index, latest)
+            similarity.append(_rounded(latest, 4))
+        gestures = [f.gesture or Gesture(None, None, None) for f in self.frames]
+        return {"t": [round(f.t, 3) for f in self.frames], "face": [f.face for f in self.frames],
+                "smile": [_rounded(g.smile, 4) for g in gestures], "blink": [_rounded(g.blink, 4) for g in gestures],
+                "yaw": [_rounded(g.yaw, 2) for g in gestures],
+                "passive": [_rounded(f.passive, 4) for f in self.frames], "similarity": similarity,
+                "quality_ok": [f.quality_ok for f in self.frames]}
+
     @classmethod
     def from_dict(cls, data: dict) -> "SessionTrace":
         if data.get("format") != TRACE_FORMAT:
@@ -95,6 +111,10 @@ class SessionTrace:
         return cls(list(data["steps"]), data["document_reason"], data["passive_available"], frames,
                    [IdentitySample(*s) for s in data["samples"]], [tuple(p) for p in data["progress"]],
                    data["ended_by_challenge"])
+
+
+def _rounded(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
 
 
 class Tally:

@@ -54,6 +54,21 @@ def test_the_trace_round_trips_through_json_exactly():
     assert again == trace
 
 
+def test_the_evidence_series_come_from_the_trace():
+    trace = SessionTrace(["smile"], None, True, [
+        FrameObservation(0.0, False),
+        FrameObservation(0.05, True, False, Gesture(0.123456, 0.2, 3.14159), True, 0.87654, None),
+        FrameObservation(0.1, True, True, None, False, None, 0.5),  # two faces: no gesture used
+        FrameObservation(0.15, True, False, NEUTRAL, True, None, 1.0)],
+        samples=[IdentitySample(0.05, 0.612345, 1, 2)])
+    series = trace.series()
+    assert series["t"] == [0.0, 0.05, 0.1, 0.15] and series["face"] == [False, True, True, True]
+    assert series["smile"] == [None, 0.1235, None, 0.05] and series["yaw"] == [None, 3.14, None, 1.0]
+    assert series["passive"] == [None, 0.8765, None, None]
+    assert series["similarity"] == [None, None, 0.6123, 0.6123]  # from the frame it was applied at
+    assert series["quality_ok"] == [None, True, False, True]
+
+
 def test_replay_under_the_recorded_policy_gives_the_recorded_measurements():
     m, trace = record([Step.SMILE], smile_session(0.5))
     replayed = replay(trace, P)
