@@ -24,11 +24,10 @@ from pathlib import Path
 
 from ..passive import PassiveLiveness
 from ..policy import DEFAULT_POLICY
-from .evaluation import EvaluationReport, Scores, build_report, save_report, score_presentations
+from .evaluation import EvaluationReport, Scores, build_report, save_report, score_parts, score_presentations
 from .crops import load_crops
 from .data import discover_all, subject_folds
 from .metrics import NestedThresholdRates, PadMetrics, nested_threshold_rates, pad_metrics
-from .texture import sigmoid
 from .training import TrainConfig, TrainResult, train
 
 
@@ -46,13 +45,6 @@ class CrossValidation:
     cross_domain: EvaluationReport | None
     nested: dict[str, NestedThresholdRates]  # "all" sources, then each source with >= 2 folds
     parts: dict[str, dict] = field(default_factory=dict)  # "cnn", "texture" of fused fold models
-
-
-def _part_scorers(model: PassiveLiveness) -> dict:
-    if model.info.texture is None:
-        return {}
-    return {"cnn": model.cnn_probability,
-            "texture": lambda x: float(sigmoid(model.texture_logit(x)))}
 
 
 def _summary(fold_scores: Sequence[Scores]) -> dict:
@@ -122,10 +114,10 @@ def cross_validate(data_dirs: Sequence[Path], out_dir: Path, k: int, config: Tra
             print(f"fold {index + 1}/{k}: scoring held-out subjects {', '.join(held_out)}", flush=True)
         model = PassiveLiveness(result.model_path)
         held = [p for p in presentations if p.subject in held_out]
-        scores = score_presentations(model, held, frame_step=step, cache_dir=cache_dir, progress=progress)
-        for part, scorer in _part_scorers(model).items():
-            part_scores.setdefault(part, []).append(score_presentations(
-                model, held, frame_step=step, cache_dir=cache_dir, progress=False, scorer=scorer))
+        scored = score_parts(model, held, frame_step=step, cache_dir=cache_dir, progress=progress)
+        scores = scored.pop("model")
+        for part, part_score in scored.items():  # a fused model's CNN and texture model alone
+            part_scores.setdefault(part, []).append(part_score)
         pooled.extend(scores)
         fold_scores.append(scores)
         metrics = pad_metrics(scores.live, scores.attacks, DEFAULT_POLICY.passive_threshold)

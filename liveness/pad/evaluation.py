@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -21,9 +21,10 @@ import numpy as np
 from ..detection import FaceDetector
 from ..passive import PassiveLiveness, aggregate
 from ..policy import DEFAULT_POLICY, Policy
-from .crops import load_crops
+from .crops import CropSet, load_crops
 from .data import LIVE, Presentation, iter_frames
 from .metrics import PadMetrics, pad_metrics, save_plots
+from .texture import fuse_mean_logit, sigmoid, texture_features
 
 
 @dataclass(frozen=True)
@@ -106,18 +107,29 @@ class EvaluationReport:
 
 def score_presentations(model: PassiveLiveness, presentations: Sequence[Presentation],
                         policy: Policy = DEFAULT_POLICY, frame_step: int = 1,
-                        cache_dir: Path | None = None, progress: bool = True,
-                        scorer: Callable[[np.ndarray], float] | None = None) -> Scores:
-    """Score every sampled frame (cached face crops, the model's own crop recipe).
+                        cache_dir: Path | None = None, progress: bool = True) -> Scores:
+    """Score every sampled frame (cached face crops, the model's own crop recipe)."""
+    return score_parts(model, presentations, policy, frame_step, cache_dir, progress)["model"]
 
-    scorer: live probability of one input; default ``model.score_input``
-    (e.g. ``model.cnn_probability`` rates the CNN part of a fused model alone).
-    """
+
+def score_parts(model: PassiveLiveness, presentations: Sequence[Presentation],
+                policy: Policy = DEFAULT_POLICY, frame_step: int = 1,
+                cache_dir: Path | None = None, progress: bool = True) -> dict[str, Scores]:
+    """``{"model": ...}`` as :func:`score_presentations`; for a fused model also ``"cnn"`` and
+    ``"texture"``, each part alone, from the same pass (each part runs once per face)."""
     crops = load_crops(presentations, model.crop, frame_step, cache_dir=cache_dir, progress=progress)
-    scorer = scorer or model.score_input
-    face_scores = np.array([scorer(x) for x in crops.inputs])
+    cnn = np.array([model.cnn_probability(x) for x in crops.inputs])
+    if model.info.texture is None:
+        return {"model": _scores(crops, cnn, policy)}
+    texture = model.info.texture.logits(texture_features(crops.inputs))
+    return {"model": _scores(crops, fuse_mean_logit(cnn, texture), policy),
+            "cnn": _scores(crops, cnn, policy), "texture": _scores(crops, sigmoid(texture), policy)}
+
+
+def _scores(crops: CropSet, face_scores: np.ndarray, policy: Policy) -> Scores:
+    """Frame and session scores of every presentation; a frame without a face scores 0."""
     scores = Scores()
-    for index, presentation in enumerate(presentations):
+    for index, presentation in enumerate(crops.presentations):
         found = face_scores[crops.presentation_index == index].tolist()
         missing = int(crops.frames_without_face[index])
         scores.add(presentation, found + [0.0] * missing)
