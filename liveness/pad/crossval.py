@@ -24,9 +24,9 @@ from pathlib import Path
 
 from ..passive import PassiveLiveness
 from ..policy import DEFAULT_POLICY
-from .evaluation import EvaluationReport, Scores, build_report, save_report, score_parts, score_presentations
 from .crops import load_crops
 from .data import discover_all, subject_folds
+from .evaluation import EvaluationReport, Scores, build_report, save_report, score_parts, score_presentations
 from .metrics import NestedThresholdRates, PadMetrics, nested_threshold_rates, pad_metrics
 from .training import TrainConfig, TrainResult, train
 

@@ -11,15 +11,14 @@ so the engine feeds pixels as they are.
 from __future__ import annotations
 
 import tempfile
-from pathlib import Path
-
 from collections.abc import Sequence
+from pathlib import Path
 
 import keras
 import tensorflow as tf
 from keras import layers, ops
 
-from .texture import PROBABILITY_CLIP as LOGIT_CLIP
+from .texture import PROBABILITY_CLIP
 
 # (filters, stride) of the depthwise-separable blocks after the stem.
 BLOCKS = ((32, 1), (48, 2), (48, 1), (64, 2), (64, 1), (96, 2), (96, 1), (128, 2))
@@ -59,7 +58,7 @@ def ensemble_model(members: Sequence[keras.Model]) -> keras.Model:
     inputs = keras.Input(members[0].input_shape[1:], name="crops")
     logits = []
     for member in members:
-        p = ops.clip(member(inputs), LOGIT_CLIP, 1.0 - LOGIT_CLIP)
+        p = ops.clip(member(inputs), PROBABILITY_CLIP, 1.0 - PROBABILITY_CLIP)
         logits.append(ops.log(p) - ops.log(1.0 - p))
     return keras.Model(inputs, ops.sigmoid(ops.mean(ops.stack(logits), axis=0)), name="passive_cnn_ensemble")
 
