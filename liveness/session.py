@@ -152,7 +152,7 @@ class VerificationSession:
         if face is not None:
             signals = tracked
             quality = assess_quality(frame, face, p)
-            if self._passive is not None and (self._tally.m.frames_with_face + 1) % p.passive_every_n == 0:
+            if self._passive is not None and self._tally.passive_due():
                 passive_score = float(self._passive.score(frame, face))
             if not several:
                 sample = self._check_identity(frame, face, t)

@@ -129,6 +129,11 @@ class Tally:
         self._low_identity_run = 0
         self._identity_confirmed = False
 
+    def passive_due(self) -> bool:
+        """Whether the next frame with a face is one the passive model scores
+        (every ``passive_every_n``-th frame with a face)."""
+        return (self.m.frames_with_face + 1) % self.policy.passive_every_n == 0
+
     def frame(self, obs: FrameObservation, sample: IdentitySample | None = None) -> ChallengeStatus:
         """Account one frame; ``sample``: the identity sample that finished by this frame, if any."""
         m, p = self.m, self.policy

@@ -69,6 +69,17 @@ def test_the_evidence_series_come_from_the_trace():
     assert series["quality_ok"] == [None, True, False, True]
 
 
+def test_the_passive_model_is_due_on_every_nth_frame_with_a_face():
+    tally = Tally(P.replace(passive_every_n=3), [Step.SMILE], None, passive_available=True)
+    due = []
+    for index, face in enumerate([True, False, True, True, True, True, False, True]):
+        due.append(tally.passive_due())
+        tally.frame(FrameObservation(index * DT, face, False, NEUTRAL if face else None, face or None))
+    # Faces on frames 0, 2, 3, 4, 5, 7: the 3rd and 6th of them are frames 3 and 7; on the
+    # face-less frame 6 the 6th face is already the one due.
+    assert [i for i, d in enumerate(due) if d] == [3, 6, 7]
+
+
 def test_replay_under_the_recorded_policy_gives_the_recorded_measurements():
     m, trace = record([Step.SMILE], smile_session(0.5))
     replayed = replay(trace, P)
