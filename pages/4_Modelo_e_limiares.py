@@ -35,7 +35,9 @@ if not evaluations:
 for folder in evaluations:
     st.markdown(f"**{folder.name}**")
     report = json.loads((folder / "report.json").read_text())
-    st.dataframe(pd.DataFrame([{k: report[k] for k in HEADLINE if k in report}]), hide_index=True)
+    # A one-class evaluation (live clips only) has no APCER, ACER, EER or AUC: a dash, not "None".
+    st.dataframe(pd.DataFrame([{k: "—" if report[k] is None else report[k] for k in HEADLINE if k in report}]),
+                 hide_index=True)
     columns = st.columns(3)
     for index, plot in enumerate(sorted(folder.glob("*.png"))):
         columns[index % 3].image(str(plot), caption=plot.stem, width="stretch")
