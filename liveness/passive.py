@@ -52,17 +52,23 @@ class PassiveLiveness:
         self._interpreter.invoke()
         return float(np.clip(self._interpreter.get_tensor(self._output).reshape(-1)[0], 0.0, 1.0))
 
-    def texture_logit(self, crops: np.ndarray) -> float | None:
-        """The texture model's live logit for one prepared input; None without one."""
+    def texture_logit(self, crops: np.ndarray):
+        """The texture model's live logit for one prepared input (a float), or for a batch of
+        them (an array); None without a texture model."""
         texture = self.info.texture
-        return None if texture is None else float(texture.logits(texture_features(crops)))
+        if texture is None:
+            return None
+        logits = texture.logits(texture_features(crops))
+        return float(logits) if np.ndim(logits) == 0 else logits
+
+    def fuse(self, cnn_probability, texture_logit):
+        """The live probability from the parts, by the sidecar's rule: the CNN's alone, or
+        the mean of the two logits (one input or a batch)."""
+        return cnn_probability if texture_logit is None else fuse_mean_logit(cnn_probability, texture_logit)
 
     def score_input(self, crops: np.ndarray) -> float:
-        """Live probability for one prepared input (see :func:`liveness.pad.crops.face_input`):
-        the CNN's, or fused with the texture model's by the sidecar's rule (mean logit)."""
-        cnn = self.cnn_probability(crops)
-        texture = self.texture_logit(crops)
-        return cnn if texture is None else float(fuse_mean_logit(cnn, texture))
+        """Live probability for one prepared input (see :func:`liveness.pad.crops.face_input`)."""
+        return float(self.fuse(self.cnn_probability(crops), self.texture_logit(crops)))
 
     def score(self, frame_bgr: np.ndarray, face: Face) -> float:
         """Live probability in [0, 1] for ``face`` (a detection in ``frame_bgr``)."""

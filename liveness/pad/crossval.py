@@ -49,15 +49,11 @@ class CrossValidation:
 
 def _summary(fold_scores: Sequence[Scores]) -> dict:
     """Pooled rates (at the policy threshold), per-source rates and nested-threshold rates."""
-    pooled = Scores()
-    for scores in fold_scores:
-        pooled.extend(scores)
+    pooled = Scores.pooled(fold_scores)
     threshold = DEFAULT_POLICY.passive_threshold
     return {"pooled": pad_metrics(pooled.live, pooled.attacks, threshold).as_dict(),
-            "per_source": {source: pad_metrics(pooled.live_by_source[source], {source: attacks},
-                                               threshold).as_dict()
-                           for source, attacks in pooled.attacks.items()
-                           if pooled.live_by_source.get(source)},
+            "per_source": {source: pad_metrics(*pair, threshold).as_dict()
+                           for source, pair in pooled.by_source().items()},
             "nested": {name: r.as_dict() for name, r in nested_rates(fold_scores).items()}}
 
 
@@ -65,9 +61,9 @@ def nested_rates(fold_scores: Sequence[Scores]) -> dict[str, NestedThresholdRate
     """Nested-threshold rates over all sources (attack species = source), then per source
     (thresholds from that source's scores alone), over the folds holding that source."""
     rates = {"all": nested_threshold_rates([(s.live, s.attacks) for s in fold_scores])}
+    per_fold = [s.by_source() for s in fold_scores]
     for source in sorted({name for s in fold_scores for name in s.attacks}):
-        folds = [(s.live_by_source[source], {source: s.attacks[source]}) for s in fold_scores
-                 if s.live_by_source.get(source) and s.attacks.get(source)]
+        folds = [sources[source] for sources in per_fold if source in sources]
         if len(folds) >= 2:
             rates[source] = nested_threshold_rates(folds)
     return rates
@@ -100,7 +96,7 @@ def cross_validate(data_dirs: Sequence[Path], out_dir: Path, k: int, config: Tra
     out_dir.mkdir(parents=True, exist_ok=True)
     presentations = discover_all(data_dirs, exclude_subjects=config.exclude_subjects)
     outside = discover_all(cross_domain_dirs) if cross_domain_dirs else []
-    pooled, pooled_outside, folds, fold_scores = Scores(), Scores(), [], []
+    pooled_outside, folds, fold_scores = Scores(), [], []
     part_scores: dict[str, list[Scores]] = {}
     step = DEFAULT_POLICY.passive_every_n
     held_out_folds = subject_folds(presentations, k)
@@ -118,7 +114,6 @@ def cross_validate(data_dirs: Sequence[Path], out_dir: Path, k: int, config: Tra
         scores = scored.pop("model")
         for part, part_score in scored.items():  # a fused model's CNN and texture model alone
             part_scores.setdefault(part, []).append(part_score)
-        pooled.extend(scores)
         fold_scores.append(scores)
         metrics = pad_metrics(scores.live, scores.attacks, DEFAULT_POLICY.passive_threshold)
         folds.append(FoldResult(held_out=list(held_out), model_path=str(result.model_path), in_domain=metrics))
@@ -130,6 +125,7 @@ def cross_validate(data_dirs: Sequence[Path], out_dir: Path, k: int, config: Tra
                                                       cache_dir=cache_dir, progress=progress))
 
     name = f"{config.version} ({k}-fold by subject)"
+    pooled = Scores.pooled(fold_scores)
     in_domain = build_report(pooled, out_dir, name, frame_step=step)
     save_report(in_domain, pooled, out_dir / "in_domain", "held-out subjects")
     cross = None

@@ -79,8 +79,10 @@ def discover(root: Path | str, subjects: Iterable[str] | None = None,
         if not path.is_file() or path.suffix.lower() not in IMAGE_SUFFIXES | VIDEO_SUFFIXES:
             continue
         relative = path.relative_to(base)
-        labelled = (label, relative.parts[0] if len(relative.parts) > 1 else relative.stem) \
-            if label is not None else _label_and_subject(relative)
+        if label is None:
+            labelled = _label_and_subject(relative)
+        else:
+            labelled = label, relative.parts[0] if len(relative.parts) > 1 else relative.stem
         if labelled is None:
             continue
         file_label, subject = labelled

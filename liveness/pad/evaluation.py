@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +24,7 @@ from ..policy import DEFAULT_POLICY, Policy
 from .crops import CropSet, load_crops
 from .data import LIVE, Presentation, iter_frames
 from .metrics import PadMetrics, pad_metrics, save_plots
-from .texture import fuse_mean_logit, sigmoid, texture_features
+from .texture import sigmoid
 
 
 @dataclass(frozen=True)
@@ -43,8 +43,12 @@ class SessionResult:
         return self.accepted == self.live
 
     def accepted_at(self, threshold: float, policy: Policy = DEFAULT_POLICY) -> bool:
-        """The engine's session rule at ``threshold``: enough scored frames, aggregate high enough."""
-        return self.score is not None and self.scored >= policy.passive_min_frames and self.score >= threshold
+        return _session_accepted(self.score, self.scored, threshold, policy)
+
+
+def _session_accepted(score: float | None, scored: int, threshold: float, policy: Policy) -> bool:
+    """The engine's session rule at ``threshold``: enough scored frames, aggregate high enough."""
+    return score is not None and scored >= policy.passive_min_frames and score >= threshold
 
 
 @dataclass
@@ -74,6 +78,19 @@ class Scores:
         self.sessions.extend(other.sessions)
         self.live_without_face += other.live_without_face
         self.attacks_without_face += other.attacks_without_face
+
+    @classmethod
+    def pooled(cls, parts: Sequence["Scores"]) -> "Scores":
+        pooled = cls()
+        for part in parts:
+            pooled.extend(part)
+        return pooled
+
+    def by_source(self) -> dict[str, tuple[list[float], dict[str, list[float]]]]:
+        """``(live, {source: attacks})`` of every source holding both classes, as
+        :func:`liveness.pad.metrics.pad_metrics` takes them."""
+        return {source: (self.live_by_source[source], {source: attacks})
+                for source, attacks in self.attacks.items() if attacks and self.live_by_source.get(source)}
 
 
 @dataclass(frozen=True)
@@ -119,11 +136,11 @@ def score_parts(model: PassiveLiveness, presentations: Sequence[Presentation],
     ``"texture"``, each part alone, from the same pass (each part runs once per face)."""
     crops = load_crops(presentations, model.crop, frame_step, cache_dir=cache_dir, progress=progress)
     cnn = np.array([model.cnn_probability(x) for x in crops.inputs])
-    if model.info.texture is None:
-        return {"model": _scores(crops, cnn, policy)}
-    texture = model.info.texture.logits(texture_features(crops.inputs))
-    return {"model": _scores(crops, fuse_mean_logit(cnn, texture), policy),
-            "cnn": _scores(crops, cnn, policy), "texture": _scores(crops, sigmoid(texture), policy)}
+    texture = model.texture_logit(crops.inputs)
+    scored = {"model": _scores(crops, model.fuse(cnn, texture), policy)}
+    if texture is not None:
+        scored.update(cnn=_scores(crops, cnn, policy), texture=_scores(crops, sigmoid(texture), policy))
+    return scored
 
 
 def _scores(crops: CropSet, face_scores: np.ndarray, policy: Policy) -> Scores:
@@ -138,11 +155,11 @@ def _scores(crops: CropSet, face_scores: np.ndarray, policy: Policy) -> Scores:
         else:
             scores.attacks_without_face += missing
         if presentation.is_video:
-            session = SessionResult(
+            score = aggregate(found, policy.passive_aggregate)
+            scores.sessions.append(SessionResult(
                 path=str(presentation.path), subject=presentation.subject, source=presentation.source,
-                live=presentation.label == LIVE, frames=len(found) + missing, scored=len(found),
-                score=aggregate(found, policy.passive_aggregate), accepted=False)
-            scores.sessions.append(replace(session, accepted=session.accepted_at(policy.passive_threshold, policy)))
+                live=presentation.label == LIVE, frames=len(found) + missing, scored=len(found), score=score,
+                accepted=_session_accepted(score, len(found), policy.passive_threshold, policy)))
     return scores
 
 
@@ -150,8 +167,7 @@ def build_report(scores: Scores, model_path: Path | str, model_version: str,
                  policy: Policy = DEFAULT_POLICY, frame_step: int = 1,
                  ms_per_face: float | None = None) -> EvaluationReport:
     threshold = policy.passive_threshold
-    per_source = {source: pad_metrics(scores.live_by_source[source], {source: attacks}, threshold)
-                  for source, attacks in scores.attacks.items() if scores.live_by_source.get(source)}
+    per_source = {source: pad_metrics(*pair, threshold) for source, pair in scores.by_source().items()}
     return EvaluationReport(
         model=str(model_path), model_version=model_version, policy_version=policy.version,
         threshold=threshold, aggregate=policy.passive_aggregate, frame_step=frame_step,
