@@ -10,13 +10,11 @@ LANGUAGES = ("pt", "en")
 DEFAULT_LANGUAGE = "pt"
 
 TEXT: dict[str, dict[str, str]] = {
-    # Challenge instructions (phase names of challenge.PHASES).
-    "neutral": {"pt": "Fique sério, rosto neutro", "en": "Keep a neutral face"},
+    # Challenge instructions (challenge.BASELINE, WAIT and PROMPT).
+    "baseline": {"pt": "Olhe para a câmera, rosto neutro", "en": "Look at the camera, neutral face"},
+    "wait": {"pt": "Aguarde a instrução…", "en": "Wait for the instruction…"},
     "smile": {"pt": "Agora sorria", "en": "Now smile"},
-    "eyes_open": {"pt": "Olhe para a câmera", "en": "Look at the camera"},
     "eyes_closed": {"pt": "Pisque os olhos", "en": "Blink your eyes"},
-    "eyes_reopen": {"pt": "Abra os olhos", "en": "Open your eyes"},
-    "face_front": {"pt": "Olhe de frente para a câmera", "en": "Face the camera"},
     "turn_left": {"pt": "Vire o rosto para a sua esquerda", "en": "Turn your head to your left"},
     "turn_right": {"pt": "Vire o rosto para a sua direita", "en": "Turn your head to your right"},
     "done": {"pt": "Pronto!", "en": "Done!"},
@@ -39,6 +37,10 @@ TEXT: dict[str, dict[str, str]] = {
     "challenge_timeout": {"pt": "O tempo do desafio acabou", "en": "The challenge timed out"},
     "smile_not_detected": {"pt": "O sorriso não foi detectado", "en": "The smile was not detected"},
     "blink_not_detected": {"pt": "A piscada não foi detectada", "en": "The blink was not detected"},
+    "response_before_prompt": {"pt": "O gesto começou antes da instrução", "en": "The gesture started before the instruction"},
+    "response_too_late": {"pt": "O gesto não veio logo após a instrução", "en": "The gesture did not follow the instruction in time"},
+    "wrong_gesture": {"pt": "Foi feito outro gesto em vez do pedido", "en": "Another gesture was made instead of the one asked"},
+    "no_challenge_script": {"pt": "Vídeo gravado sem roteiro de desafio assinado", "en": "Video recorded without a signed challenge script"},
     "turn_not_detected": {"pt": "O movimento da cabeça não foi detectado", "en": "The head turn was not detected"},
     "document_mismatch": {"pt": "O rosto não corresponde ao documento", "en": "The face does not match the document"},
     "document_no_face": {"pt": "Nenhum rosto encontrado no documento", "en": "No face found on the document"},
