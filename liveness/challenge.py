@@ -16,12 +16,16 @@ A step's gesture counts only as an answer to its prompt:
   ``reaction_min_s`` and ``reaction_max_s + prompt_round_trip_s`` after the
   prompt was shown, and the gesture must then be completed within
   ``gesture_complete_s``;
-- no other deliberate gesture (smile, turn) may start before it.
+- no other deliberate gesture (smile, turn) may start before it;
+- a smile or a turn is held until the next step's prompt (its instruction
+  stays up meanwhile) and released only after it: the release is locked to
+  a prompt too, which a recording cannot know.
 
 Failures name what happened: ``response_before_prompt`` (the gesture, or another
 deliberate one, started before the prompt or too soon after it to be a
 reaction), ``wrong_gesture`` (another deliberate gesture answered the prompt),
-``response_too_late`` (nothing started within the window), and the step's
+``response_too_late`` (nothing started within the window), ``gesture_not_held``
+(released before the next prompt), and the step's
 ``*_not_detected`` (started in time, never completed). Blinks are
 involuntary too: a blink is never a wrong gesture, and on a blink step the
 blinks that start before the window are ignored, not failed.
@@ -66,6 +70,7 @@ FAILURE_REASON = {
 RESPONSE_BEFORE_PROMPT = "response_before_prompt"
 RESPONSE_TOO_LATE = "response_too_late"
 WRONG_GESTURE = "wrong_gesture"
+GESTURE_NOT_HELD = "gesture_not_held"
 
 # The instruction key (i18n.py) shown once a step's prompt is up.
 PROMPT = {Step.SMILE: "smile", Step.BLINK: "eyes_closed", Step.TURN_LEFT: "turn_left",
@@ -99,7 +104,7 @@ def random_steps(policy: Policy, rng: secrets.SystemRandom | None = None) -> lis
 
 
 def random_delays(policy: Policy, count: int, rng: secrets.SystemRandom | None = None) -> list[float]:
-    """The wait before each prompt (seconds after the previous step ended), drawn server-side."""
+    """``count`` random waits (seconds) within the policy's bounds, drawn server-side."""
     rng = rng or secrets.SystemRandom()
     return [round(rng.uniform(policy.prompt_delay_min_s, policy.prompt_delay_max_s), 3) for _ in range(count)]
 
@@ -185,13 +190,19 @@ class ChallengeStatus:
     passed: bool
     failure: str | None   # a verdict reason when failed
 
+    @property
+    def prompting(self) -> bool:
+        """Whether a step's prompt is up (what the customer must answer now)."""
+        return self.step is not None and not self.finished and self.instruction == PROMPT[self.step]
+
 
 @dataclass
 class Challenge:
-    """steps: what is asked, in order. delays: the wait before each prompt, after the
-    previous step (default: drawn by :func:`random_delays`). prompt_at: instead, each
-    prompt's time from the first frame (a signed script). locked=False: an unscripted
-    recording, see the module's docstring."""
+    """steps: what is asked, in order. delays: the wait before each prompt after the
+    previous step (the first one less ``prompt_delay_min_s``, which the baseline already
+    waited), then how long the last smile or turn is held (default: drawn by
+    :func:`random_delays`). prompt_at: instead, each prompt's time from the first frame
+    (a signed script). locked=False: an unscripted recording, see the module's docstring."""
 
     steps: list[Step]
     policy: Policy
@@ -208,6 +219,9 @@ class Challenge:
     _step_start: float | None = None
     _prompt: float | None = None   # the current step's prompt time, once it is up
     _shown: bool = False           # _prompt is when it was sent, not only scheduled
+    _attempted: bool = False       # the asked gesture left rest within the window (and fell short)
+    _held: Step | None = None      # the previous step's gesture, to be held until this step's prompt
+    _hold_until: float | None = None  # the last step passed: its gesture is held until then
     _excursions: dict = field(default_factory=dict)
     _failure: str | None = None
     _timed_out: bool = False
@@ -218,7 +232,10 @@ class Challenge:
         if self.prompt_at is not None and len(self.prompt_at) != len(self.steps):
             raise ValueError("one prompt time per step")
         if self.delays is None and self.prompt_at is None:
-            self.delays = random_delays(self.policy, len(self.steps)) if self.locked else [0.0] * len(self.steps)
+            self.delays = random_delays(self.policy, len(self.steps) + 1) if self.locked else \
+                [0.0] * (len(self.steps) + 1)
+        if self.delays is not None and len(self.delays) != len(self.steps) + 1:
+            raise ValueError("one delay per step, and the last gesture's hold")
         self._excursions = {step: _Excursion() for step in Step}
 
     @property
@@ -259,6 +276,8 @@ class Challenge:
     def _scheduled_prompt(self) -> float:
         if self.prompt_at is not None:
             return self._session_start + self.prompt_at[self._index]
+        if self._index == 0:  # the first wait overlaps the baseline by the shortest delay
+            return self._step_start + self.delays[0] - self.policy.prompt_delay_min_s
         return self._step_start + self.delays[self._index]
 
     def prompt_shown(self, index: int, t: float) -> None:
@@ -293,7 +312,7 @@ class Challenge:
         self.events.append(ChallengeEvent(t, step, "failed", detail or reason))
 
     def _start_step(self, t: float) -> None:
-        self._step_start, self._prompt, self._shown = t, None, False
+        self._step_start, self._prompt, self._shown, self._attempted = t, None, False, False
         self.events.append(ChallengeEvent(t, self.steps[self._index].value, "started"))
 
     def _measure_baseline(self, t: float, g: Gesture) -> None:
@@ -339,6 +358,13 @@ class Challenge:
     def _judge(self, t: float, completed: list[tuple[Step, float]]) -> None:
         """Apply the current step's rules to this frame's completed gestures and the clock."""
         step = self.steps[self._index]
+        if self._hold_until is not None:  # the last gesture, held until the end
+            if self._excursions[step].start is None:
+                self.fail(t, GESTURE_NOT_HELD, f"{step.value} released before the end")
+            elif t >= self._hold_until:
+                self.events.append(ChallengeEvent(t, step.value, "held"))
+                self._index += 1
+            return
         for gesture, onset in completed:
             new = onset >= self._step_start
             if gesture is step:
@@ -351,25 +377,40 @@ class Challenge:
                     self.fail(t, RESPONSE_TOO_LATE, self._onset_detail(step, onset))
                 else:
                     self.events.append(ChallengeEvent(t, step.value, "passed", self._onset_detail(step, onset)))
+                    # A smile or a turn is held until the next prompt (the instruction stays up),
+                    # or for the last step until a random end: its release is locked too.
+                    held = step in DELIBERATE and self.locked
+                    if self._index + 1 == len(self.steps) and held and self.delays is not None:
+                        self._hold_until = t + self.delays[-1]
+                        return
                     self._index += 1
                     if self._index < len(self.steps):
                         self._start_step(t)
+                        self._held = step if held else None
                 return
             if gesture in DELIBERATE and new and self.locked:
                 reason = WRONG_GESTURE if self._prompt is not None and onset >= self._prompt else \
                     RESPONSE_BEFORE_PROMPT
                 self.fail(t, reason, f"{gesture.value} while {step.value} was asked")
                 return
+        if self._held is not None and self._excursions[self._held].start is None:  # back at rest
+            if self._prompt is None or t < self._window()[0]:
+                self.fail(t, GESTURE_NOT_HELD, f"{self._held.value} released before the next prompt")
+                return
+            self._held = None
         if self._prompt is None:
             return
         earliest, latest = self._window()
         ex = self._excursions[step]
         started_in_time = ex.start is not None and earliest <= ex.start <= latest
-        if not started_in_time and t > latest:
-            self.fail(t, RESPONSE_TOO_LATE if self.locked else FAILURE_REASON[step],
-                      f"nothing started within {latest - self._prompt:.2f} s of the prompt")
-        elif started_in_time and t - ex.start > self.policy.gesture_complete_s:
+        self._attempted |= started_in_time
+        if started_in_time and t - ex.start > self.policy.gesture_complete_s:
             self.fail(t, FAILURE_REASON[step], f"{step.value} started but not completed")
+        elif not started_in_time and t > latest:
+            if self._attempted or not self.locked:  # tried in time, never reached the level
+                self.fail(t, FAILURE_REASON[step], f"{step.value} too weak")
+            else:
+                self.fail(t, RESPONSE_TOO_LATE, f"nothing started within {latest - self._prompt:.2f} s of the prompt")
 
     def _onset_detail(self, step: Step, onset: float) -> str:
         return f"onset {onset - self._prompt:+.2f} s from the prompt" if self._prompt is not None else \

@@ -67,7 +67,7 @@ def issue_script(policy: Policy, rng: secrets.SystemRandom | None = None,
     come back to rest."""
     rng = rng or secrets.SystemRandom()
     steps = random_steps(policy, rng)
-    delays = random_delays(policy, len(steps), rng)
+    delays = random_delays(policy, len(steps), rng)  # a script's last gesture is not held: it ends the recording
     window = policy.reaction_max_s + policy.prompt_round_trip_s + policy.gesture_complete_s
     at, timed = policy.baseline_s, []
     for step, delay in zip(steps, delays):

@@ -24,7 +24,7 @@ REASONS = (
     "smile_not_detected", "blink_not_detected", "turn_not_detected", "face_changed",
     "no_document", "document_no_face", "document_multiple_faces", "document_mismatch",
     "passive_unavailable", "spoof_suspected", "low_quality", "frozen_video",
-    "response_before_prompt", "response_too_late", "wrong_gesture", "no_challenge_script",
+    "response_before_prompt", "response_too_late", "wrong_gesture", "gesture_not_held", "no_challenge_script",
 )
 MIN_FRAMES = 10
 MULTIPLE_FACES_MAX_FRACTION = 0.05
