@@ -130,7 +130,7 @@ class SessionTrace:
                          c["quality_ok"], c["passive"], c["frozen_diff"], strict=True)]
         return cls(list(data["steps"]), data["document_reason"], data["passive_available"], frames,
                    [IdentitySample(*s) for s in data["samples"]], [tuple(p) for p in data["progress"]],
-                   data["ended_by_challenge"], data.get("delays", [0.0] * len(data["steps"])),
+                   data["ended_by_challenge"], data.get("delays", [0.0] * (len(data["steps"]) + 1)),
                    data.get("prompt_at"), data.get("locked", False),
                    [PromptShown(*p) for p in data.get("shown", [])])
 
