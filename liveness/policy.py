@@ -79,7 +79,7 @@ class Policy:
     reaction_min_s: float = 0.4
     reaction_max_s: float = 2.0
     prompt_round_trip_s: float = 0.4
-    gesture_complete_s: float = 1.5
+    gesture_complete_s: float = 2.5
     step_timeout_s: float = 10.0
     session_timeout_s: float = 45.0
     # Steps per challenge (distinct, at least one smile or turn: challenge.random_steps).
