@@ -338,6 +338,7 @@ class TraceActor(Actor):
         self.times = [t for t, _ in rows]
         self.values = [g for _, g in rows]
         self.length = self.times[-1] - self.times[0]
+        self.frame_s = self.length / max(len(self.times) - 1, 1)
         self.rest = (self.times[0], self.times[0] + policy.baseline_s)
         self.offset = rng.uniform(0.0, self.length)
         self.answers: list[list] = []  # [server start, recorded gesture, server release or None]
@@ -368,7 +369,8 @@ class TraceActor(Actor):
             rise_end = start + g.full_start - g.onset
             if t < rise_end:
                 return self._clip_at(g.onset + t - start)
-            hold_end = None if release is None else max(release, rise_end + g.full_end - g.full_start)
+            full_for = g.full_end - g.full_start + self.frame_s  # the full stretch's frames, each for a frame
+            hold_end = None if release is None else max(release, rise_end + full_for)
             if hold_end is None or t < hold_end:  # the recorded full stretch at least once
                 return self._clip_at(_to_and_fro(g.full_start, g.full_end, t - rise_end))
             if t - hold_end < g.end - g.full_end:

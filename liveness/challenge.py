@@ -220,6 +220,7 @@ class Challenge:
     _baseline_start: float | None = None
     _step_start: float | None = None
     _prompt: float | None = None   # the current step's prompt time, once it is up
+    _scheduled: float | None = None  # when the current prompt came up on the server
     _shown: bool = False           # _prompt is when it was sent, not only scheduled
     _attempted: bool = False       # the asked gesture left rest within the window (and fell short)
     _held: Step | None = None      # the previous step's gesture, to be held until this step's prompt
@@ -283,10 +284,14 @@ class Challenge:
         return self._step_start + self.delays[self._index]
 
     def prompt_shown(self, index: int, t: float) -> None:
-        """The first frame showing step ``index``'s prompt was sent at ``t``: the window counts from then."""
-        if index == self._index and self._prompt is not None and not self._shown and not self.finished:
-            self._prompt, self._shown = max(self._prompt, t), True
-            self.events.append(ChallengeEvent(t, self.steps[index].value, "shown"))
+        """Step ``index``'s prompt was first sent to the customer at ``t`` (a video frame showing it,
+        or the page's text: the earliest report counts): the window counts from then."""
+        if index != self._index or self._prompt is None or self.finished:
+            return
+        shown = max(self._scheduled, t if not self._shown else min(self._prompt, t))
+        if not self._shown or shown < self._prompt:
+            self._prompt, self._shown = shown, True
+            self.events.append(ChallengeEvent(shown, self.steps[index].value, "shown"))
 
     # -- status ------------------------------------------------------------------------------
 
@@ -438,7 +443,7 @@ class Challenge:
             self._measure_baseline(t, signals)
             return self._status(t)
         if self._prompt is None and t >= self._scheduled_prompt():
-            self._prompt = self._scheduled_prompt() if self.prompt_at is not None else t
+            self._prompt = self._scheduled = self._scheduled_prompt() if self.prompt_at is not None else t
             self.events.append(ChallengeEvent(self._prompt, self.steps[self._index].value, "prompt"))
         self._record_peak(self.steps[self._index], signals)
         self._judge(t, self._track(t, signals))

@@ -101,8 +101,10 @@ class LiveCheck:
         self._stopped = False
         self._analysed = _RateMeter()
         self._shown = _RateMeter()
-        self._prompts_sent: dict[int, float] = {}  # step index -> server time its prompt was first sent
-        self._prompts_applied: set[int] = set()
+        # Per source (frame, page), the steps whose prompt it has shown; the reports not yet applied.
+        self._prompts_in_frames: set[int] = set()
+        self._prompts_on_page: set[int] = set()
+        self._prompt_reports: list[tuple[int, float]] = []
 
     # -- frame thread ----------------------------------------------------------------------
 
@@ -126,8 +128,9 @@ class LiveCheck:
         with self._cond:
             self._shown.add(arrived, sent)
             # The prompt's time is when the first frame showing it leaves: the reaction window counts from then.
-            if prompt_drawn(latest) and latest.challenge.index not in self._prompts_sent:
-                self._prompts_sent[latest.challenge.index] = sent - self._t0
+            if prompt_drawn(latest) and latest.challenge.index not in self._prompts_in_frames:
+                self._prompts_in_frames.add(latest.challenge.index)
+                self._prompt_reports.append((latest.challenge.index, sent - self._t0))
         return out
 
     # -- analysis thread -------------------------------------------------------------------
@@ -141,8 +144,7 @@ class LiveCheck:
                     return
                 image, t = self._pending
                 self._pending = None
-                prompts = [(k, at) for k, at in self._prompts_sent.items() if k not in self._prompts_applied]
-                self._prompts_applied.update(k for k, _ in prompts)
+                prompts, self._prompt_reports = self._prompt_reports, []
             for index, at in prompts:
                 self.session.prompt_shown(index, at)
             started = time.monotonic()
@@ -192,6 +194,14 @@ class LiveCheck:
         verdict = self.session.finish()
         self._report(verdict)
         return verdict
+
+    def prompt_on_page(self, index: int) -> None:
+        """The page has just written step ``index``'s prompt in text (it may beat the video frame)."""
+        now = time.monotonic()
+        with self._cond:
+            if self._t0 is not None and index not in self._prompts_on_page:
+                self._prompts_on_page.add(index)
+                self._prompt_reports.append((index, now - self._t0))
 
     def wait_recorded(self, timeout_s: float) -> bool:
         """Wait for on_verdict (it may still run on the analysis thread when the page sees the verdict)."""

@@ -132,6 +132,8 @@ if ctx.state.playing and check.verdict is None:
             drawn = (status.instruction, status.index, status.finished, remaining)
             with progress.container():
                 st.markdown(f"**{tr(status.instruction)}**")
+            if status.prompting:
+                check.prompt_on_page(status.index)  # the window counts from whichever showed it first
                 if not status.finished:
                     st.progress(status.index / status.total,
                                 text=tr("verify_step_of", index=status.index + 1, total=status.total)

@@ -177,6 +177,9 @@ def _run_check(app_url: str, camera_file: Path, document: Path, name: str,
     with sync_playwright() as playwright:
         browser = _browser(playwright, camera_file)
         page, frame = _start_live_check(browser, app_url, document, name)
+        if prompt is not None:
+            page.get_by_text(prompt).first.wait_for(timeout=timeout_s * 1000)
+            _screenshot(page, f"{name}_prompt.png")
         # Frames drawn by the server: the output video plays inside the iframe.
         displayed_fps = frame.locator("video").evaluate(
             """video => new Promise(resolve => {
@@ -186,10 +189,6 @@ def _run_check(app_url: str, camera_file: Path, document: Path, name: str,
                        else resolve(n * 1000 / (performance.now() - start)); };
                    video.requestVideoFrameCallback(tick); })""")
         _screenshot(page, f"{name}_live.png")
-        if prompt is not None:
-            page.get_by_text(prompt).first.wait_for(timeout=timeout_s * 1000)
-            page.wait_for_timeout(300)  # the video frames showing it reach the browser
-            _screenshot(page, f"{name}_prompt.png")
         page.get_by_text(VERDICT_TEXT).first.wait_for(timeout=timeout_s * 1000)
         page.get_by_text("Caso registrado").wait_for(timeout=30_000)
         page.get_by_role("button", name="Fazer nova verificação").wait_for(timeout=30_000)
