@@ -420,3 +420,12 @@ def test_no_comparison_is_explained_by_a_later_reason_too():
     """Whichever check finds it: a spoof suspicion explains a missing comparison as well."""
     verdict = verdict_of(good_measurements(similarities=[], passive_scores=[0.01] * 30))
     assert verdict.reasons == ("spoof_suspected",)
+
+
+def test_a_stored_policy_with_a_retired_field_still_loads():
+    """Policies saved before 2026.12.1 hold neutral_hold_s (the neutral is now the baseline)."""
+    from liveness.policy import Policy
+
+    assert Policy.from_dict({**P.to_dict(), "neutral_hold_s": 0.6}) == P
+    with pytest.raises(ValueError, match="unknown policy fields"):
+        Policy.from_dict({**P.to_dict(), "no_such_field": 1})
