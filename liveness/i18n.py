@@ -50,6 +50,8 @@ TEXT: dict[str, dict[str, str]] = {
     "low_quality": {"pt": "Qualidade de imagem insuficiente", "en": "Image quality too low"},
     "frozen_video": {"pt": "Vídeo congelado ou imagem estática", "en": "Frozen video or still image"},
     "too_few_frames": {"pt": "Vídeo curto demais", "en": "Video too short"},
+    "insufficient_frames": {"pt": "Poucos quadros analisados por segundo (servidor sobrecarregado)",
+                            "en": "Too few frames analysed per second (server overloaded)"},
     "session_expired": {"pt": "Sessão expirada", "en": "Session expired"},
     "stopped_early": {"pt": "A verificação foi interrompida", "en": "The check was interrupted"},
     # Verdicts.
