@@ -19,6 +19,7 @@ the browser only sends pictures.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 import av
 import numpy as np
 
+from . import metrics
 from .analysis_pool import AnalysisPool, shared_pool
 from .challenge import Step
 from .matching import EnrolledFace
@@ -38,6 +40,8 @@ from .session import SHIPPED_PASSIVE, FrameResult, VerificationSession
 from .verdict import Verdict
 
 SPEED_WINDOW = 60  # frames over which rates are measured
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,7 @@ class LiveCheck:
         self._pending: tuple[np.ndarray, float] | None = None
         self._latest: FrameResult | None = None
         self._stopped = False
+        self._active = False  # counted in metrics.ACTIVE_CHECKS
         self._analysed = _RateMeter()
         self._shown = _RateMeter()
 
@@ -114,13 +119,19 @@ class LiveCheck:
         arrived = time.monotonic()
         image = frame.to_ndarray(format="bgr24")
         with self._lock:
-            if self._t0 is None:
+            started = self._t0 is None
+            if started:
                 self._t0 = arrived
+                self._active = not self._stopped
             # Server clock, not the browser's timestamps: the deadlines are ours to keep.
             analyse = not self._stopped and self.session.verdict is None
             if analyse:
                 self._pending = (image, arrived - self._t0)
             latest = self._latest
+        if started:
+            metrics.ACTIVE_CHECKS.inc()
+            log.info("live check started", extra={"session_id": self.session.id,
+                                                  "steps": tuple(s.value for s in self.session.steps)})
         if analyse:
             self._pool.submit(self)
         if latest is not None:
@@ -154,6 +165,7 @@ class LiveCheck:
 
     def analysis_failed(self, error: Exception) -> None:
         """The engine raised on a frame: end the check on what it saw (never accepted unfinished)."""
+        metrics.count_error("analysis")
         self.finish()
 
     def _publish(self, result: FrameResult) -> None:
@@ -172,11 +184,15 @@ class LiveCheck:
             if self._reported:
                 return
             self._reported = True
+        self._leave_active()
         if self._on_verdict is not None:
             try:
                 self.recorded = self._on_verdict(self.session, verdict)
             except Exception as error:  # shown on the page; the stream must go on
                 self.record_error = error
+                metrics.count_error("record")
+                log.error("case not recorded", extra={"session_id": self.session.id,
+                                                      "error": type(error).__name__})
         self._record_done.set()
         self.session.close()  # decided: free the landmarker now, not when the browser session ends
 
@@ -186,6 +202,13 @@ class LiveCheck:
         with self._lock:
             self._stopped = True
             self._pending = None
+        self._leave_active()
+
+    def _leave_active(self) -> None:
+        with self._lock:
+            was_active, self._active = self._active, False
+        if was_active:
+            metrics.ACTIVE_CHECKS.dec()
 
     def finish(self) -> Verdict:
         """End the check now (the stream stopped); idempotent."""
