@@ -60,6 +60,8 @@ def verdict_fields(verdict) -> dict:
 
 
 _HANDLER_NAME = "liveness"
+# Chatty at INFO: one line per ICE candidate pair of every peer connection.
+_QUIET = ("aioice", "aiortc")
 
 
 def configure(default_format: str = "json", default_level: str = "INFO") -> None:
@@ -76,3 +78,5 @@ def configure(default_format: str = "json", default_level: str = "INFO") -> None
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(os.environ.get("LIVENESS_LOG_LEVEL", default_level).strip().upper())
+    for name in _QUIET:
+        logging.getLogger(name).setLevel(max(root.level, logging.WARNING))
