@@ -52,6 +52,7 @@ class SessionLoad:
     analysed: int              # frames the engine analysed
     returned: int              # frames returned to the customer
     delays_ms: list[float]     # per returned frame
+    frame_cpu_s: float         # CPU time of this customer's frame path (decode, on_frame, encode)
     verdicts: list[tuple[str, tuple[str, ...], float]]  # decision, reasons, analysed frames/s of the check
 
 
@@ -62,6 +63,23 @@ class LoadStep:
     loads: list[SessionLoad]
     cpu_s: float       # this process's CPU time over the step (every thread)
     rss_mb: float      # the process's largest resident memory during the step
+
+    @property
+    def cpu_ms_per_analysed(self) -> float:
+        """Engine CPU per analysed frame: the process's CPU less the customers' frame paths."""
+        analysis = self.cpu_s - sum(load.frame_cpu_s for load in self.loads)
+        return 1000 * analysis / max(sum(load.analysed for load in self.loads), 1)
+
+    @property
+    def cpu_ms_per_returned(self) -> float:
+        return 1000 * sum(load.frame_cpu_s for load in self.loads) / max(sum(load.returned for load in self.loads), 1)
+
+    def projected_sessions_per_core(self) -> float:
+        """Sessions one idle core would hold at the target, from CPU time (which other work on
+        the machine inflates far less than wall time): each needs TARGET_ANALYSED_FPS analyses
+        and CAMERA_FPS returned frames per second."""
+        core_ms = TARGET_ANALYSED_FPS * self.cpu_ms_per_analysed + CAMERA_FPS * self.cpu_ms_per_returned
+        return 1000 / core_ms
 
     def analysed_fps(self) -> list[float]:
         return [load.analysed / self.elapsed_s for load in self.loads]
@@ -99,6 +117,9 @@ class LoadStep:
                 "returned_fps_min": round(min(self.returned_fps()), 2),
                 "added_delay_p95_ms": round(self.delay_p95_ms, 1),
                 "cores_used": round(self.cores_used, 2), "rss_mb": round(self.rss_mb, 1),
+                "cpu_ms_per_analysed_frame": round(self.cpu_ms_per_analysed, 2),
+                "cpu_ms_per_returned_frame": round(self.cpu_ms_per_returned, 2),
+                "projected_sessions_per_core": round(self.projected_sessions_per_core(), 2),
                 "verdicts": dict(self.verdict_counts()),
                 "meets_target": self.meets_target}
 
@@ -144,15 +165,20 @@ def _cpu_s() -> float:
 
 
 class _Customer(threading.Thread):
-    """One customer's peer connection: packets due every 1/CAMERA_FPS from ``start`` to ``stop``,
-    counted from ``measured_from``."""
+    """One customer's peer connection: packets due every 1/CAMERA_FPS (see :meth:`schedule`)."""
 
-    def __init__(self, packets: list, new_check, start: float, measured_from: float, stop: float):
+    def __init__(self, packets: list, new_check):
         super().__init__(name="loadtest-customer", daemon=True)
         self._packets, self._new_check = packets, new_check
-        self._begin, self._measured_from, self._end = start, measured_from, stop
+        # Made before the stream starts, as the page makes it before START is pressed.
+        self._first_check = new_check()
+        self._begin = self._measured_from = self._end = 0.0
         self.load: SessionLoad | None = None
         self.error: BaseException | None = None
+
+    def schedule(self, start: float, measured_from: float, stop: float) -> None:
+        """Stream from ``start`` to ``stop``, counting from ``measured_from`` (monotonic clock)."""
+        self._begin, self._measured_from, self._end = start, measured_from, stop
 
     def run(self) -> None:
         try:
@@ -165,8 +191,9 @@ class _Customer(threading.Thread):
 
         decoder, encoder = Vp8Decoder(), Vp8Encoder()
         period, n = 1.0 / CAMERA_FPS, len(self._packets)
-        checks, delays, verdicts, returned, index = [self._new_check()], [], [], 0, 0
+        checks, delays, verdicts, returned, index = [self._first_check], [], [], 0, 0
         analysed_before = None  # frames analysed when the measurement started
+        cpu_before = 0.0
         try:
             while True:
                 due = self._begin + index * period
@@ -175,23 +202,28 @@ class _Customer(threading.Thread):
                 wait = due - time.monotonic()
                 if wait > 0:
                     time.sleep(wait)
-                frames = []
+                newest = None
                 # Every packet due by now is decoded (VP8 needs them all); only the newest goes on.
+                # A machine too slow to even decode in real time stays behind until the step ends.
                 while True:
-                    frames += decoder.decode(self._packets[index % n])
+                    decoded = decoder.decode(self._packets[index % n])
+                    newest = decoded[-1] if decoded else newest
                     index += 1
-                    if self._begin + index * period > time.monotonic():
+                    now = time.monotonic()
+                    if self._begin + index * period > now or now >= self._end:
                         break
                 if checks[-1].verdict is not None:
                     checks.append(self._new_check())
                 measured = due >= self._measured_from
                 if measured and analysed_before is None:
                     analysed_before = sum(c.analysed_frames for c in checks)
-                if frames:
-                    encoder.encode(checks[-1].on_frame(frames[-1]))
+                    cpu_before = time.thread_time()
+                if newest is not None:
+                    encoder.encode(checks[-1].on_frame(newest))
                     if measured:
                         returned += 1
                         delays.append((time.monotonic() - (self._begin + (index - 1) * period)) * 1000)
+            frame_cpu = time.thread_time() - cpu_before if analysed_before is not None else 0.0
         finally:
             for check in checks:
                 check.close()
@@ -201,16 +233,17 @@ class _Customer(threading.Thread):
                 rate = verdict.scores["frames"] / max(verdict.scores["duration_s"], 1e-9)
                 verdicts.append((verdict.decision, verdict.reasons, rate))
         analysed = sum(c.analysed_frames for c in checks) - (analysed_before or 0)
-        return SessionLoad(analysed, returned, delays, verdicts)
+        return SessionLoad(analysed, returned, delays, frame_cpu, verdicts)
 
 
 def run_step(sessions: int, seconds: float, packets: list, new_check) -> LoadStep:
     """K customers at once, measured for ``seconds`` after WARMUP_S, their first frames spread
     over one frame interval."""
+    customers = [_Customer(packets, new_check) for _ in range(sessions)]
     start = time.monotonic() + 0.5
     t0, stop = start + WARMUP_S, start + WARMUP_S + seconds
-    customers = [_Customer(packets, new_check, start + i / (sessions * CAMERA_FPS), t0, stop)
-                 for i in range(sessions)]
+    for i, customer in enumerate(customers):
+        customer.schedule(start + i / (sessions * CAMERA_FPS), t0, stop)
     for customer in customers:
         customer.start()
     time.sleep(max(0.0, t0 - time.monotonic()))
@@ -224,15 +257,16 @@ def run_step(sessions: int, seconds: float, packets: list, new_check) -> LoadSte
     sampler = threading.Thread(target=sample_memory, daemon=True)
     cpu = _cpu_s()
     sampler.start()
+    time.sleep(max(0.0, stop - time.monotonic()))
+    cpu = _cpu_s() - cpu  # at the end of the measurement, not of the checks' closing
     for customer in customers:
         customer.join()
-    elapsed, cpu = min(time.monotonic(), stop) - t0, _cpu_s() - cpu
     done.set()
     sampler.join()
     for customer in customers:
         if customer.error is not None:
             raise customer.error
-    return LoadStep(sessions, elapsed, [c.load for c in customers], cpu, peak[0])
+    return LoadStep(sessions, stop - t0, [c.load for c in customers], cpu, peak[0])
 
 
 def run_loadtest(clip: str | Path, sessions: tuple[int, ...] = DEFAULT_SESSIONS,
@@ -268,7 +302,8 @@ def format_report(r: LoadReport) -> str:
         f"camera {CAMERA_FPS:g} frames/s per session (VP8 decode, LiveCheck.on_frame, VP8 encode)",
         "",
         f"{'K':>3} {'analysed/s min':>14} {'median':>7} {'min/med':>7} {'returned/s min':>14} "
-        f"{'delay p95 ms':>12} {'cores':>6} {'RSS MB':>7}  verdicts",
+        f"{'delay p95 ms':>12} {'cores':>6} {'RSS MB':>7} {'CPU ms/analysed':>15} {'/returned':>9} "
+        f"{'proj./core':>10}  verdicts",
     ]
     for s in r.steps:
         analysed = s.analysed_fps()
@@ -277,12 +312,16 @@ def format_report(r: LoadReport) -> str:
         verdicts = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none yet"
         lines.append(f"{s.sessions:>3} {min(analysed):>14.1f} {median:>7.1f} {min(analysed) / median:>7.2f} "
                      f"{min(s.returned_fps()):>14.1f} {s.delay_p95_ms:>12.0f} {s.cores_used:>6.2f} "
-                     f"{s.rss_mb:>7.0f}  {verdicts}")
+                     f"{s.rss_mb:>7.0f} {s.cpu_ms_per_analysed:>15.1f} {s.cpu_ms_per_returned:>9.1f} "
+                     f"{s.projected_sessions_per_core():>10.2f}  {verdicts}")
     lines += [
         "",
         f"idle process before the sessions: {r.idle_rss_mb:.0f} MB resident",
         f"capacity: {r.capacity} session(s) with every session at >= {TARGET_ANALYSED_FPS:g} analysed "
         f"frames/s -> {r.capacity / r.cpus:.2f} sessions per core",
+        f"projected from CPU time at K={r.steps[0].sessions} (what an idle core would hold at the target; "
+        f"other work on the machine inflates CPU time far less than wall time): "
+        f"{r.steps[0].projected_sessions_per_core():.2f} sessions per core",
         f"checks accepted below the policy's minimum analysed rate "
         f"({r.min_analysed_fps:g} frames/s): "
         f"{sum(s.accepted_below(r.min_analysed_fps) for s in r.steps)} (must be 0)",

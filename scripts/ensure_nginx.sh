@@ -7,17 +7,12 @@ if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then
   exit 0
 fi
 if ! command -v apt-get >/dev/null; then
-  echo "ensure_nginx: nginx missing and no apt-get: install nginx by hand (replica tests will be skipped)" >&2
+  echo "ensure_nginx: nginx missing and no apt-get: the replica test will be skipped" >&2
   exit 0
 fi
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-# nginx-light (map, split_clients, upstream, websocket proxying: all the replica set needs);
+# nginx-light has all the replica set needs (map, split_clients, upstream, websockets);
 # Debian releases without it ship the same modules in nginx.
-$SUDO apt-get install -y -qq --no-install-recommends nginx-light >/dev/null 2>&1 \
-  || $SUDO apt-get install -y -qq --no-install-recommends nginx >/dev/null
+bash "$(dirname "$0")/apt_install.sh" nginx-light || bash "$(dirname "$0")/apt_install.sh" nginx
 # The package's own service on port 80 is not ours: the replica set runs its own nginx.
-$SUDO systemctl disable --now nginx >/dev/null 2>&1 || true
+systemctl disable --now nginx >/dev/null 2>&1 || true
 /usr/sbin/nginx -v

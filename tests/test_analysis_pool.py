@@ -46,29 +46,27 @@ class BusyCheck:
         self.failed = error
 
 
-def test_one_worker_takes_the_waiting_checks_strictly_in_turn():
-    pool = AnalysisPool(workers=1)
-    order: list[int] = []
-    checks = [BusyCheck(0.001, log=order, name=i) for i in range(5)]
+def _run(workers: int, checks: list[BusyCheck], seconds: float) -> None:
+    """Submit every check, let the pool work for ``seconds``, then stop their cameras."""
+    pool = AnalysisPool(workers)
     for check in checks:
         pool.submit(check)
-    time.sleep(0.3)
+    time.sleep(seconds)
     for check in checks:
         check.running.clear()
-    time.sleep(0.05)
+    time.sleep(0.05)  # the analyses under way finish
+
+
+def test_one_worker_takes_the_waiting_checks_strictly_in_turn():
+    order: list[int] = []
+    _run(1, [BusyCheck(0.001, log=order, name=i) for i in range(5)], 0.3)
     assert len(order) > 20
     assert order == [i % 5 for i in range(len(order))]  # 0 1 2 3 4 0 1 2 ...
 
 
 def test_overloaded_checks_share_the_workers_evenly():
-    pool = AnalysisPool(workers=2)
     checks = [BusyCheck(0.004) for _ in range(7)]  # 7 busy checks on 2 workers
-    for check in checks:
-        pool.submit(check)
-    time.sleep(0.6)
-    for check in checks:
-        check.running.clear()
-    time.sleep(0.05)
+    _run(2, checks, 0.6)
     counts = [c.analysed for c in checks]
     # Slowed alike, none starved (one thread per check gave 17 and 5 frames/s); not exact:
     # a worker thread the OS pauses keeps its check out of the line meanwhile.
@@ -77,12 +75,8 @@ def test_overloaded_checks_share_the_workers_evenly():
 
 
 def test_a_failing_check_is_ended_and_the_workers_go_on():
-    pool = AnalysisPool(workers=1)
     broken, healthy = BusyCheck(0.0, fail=True), BusyCheck(0.002)
-    pool.submit(broken)
-    pool.submit(healthy)
-    time.sleep(0.2)
-    healthy.running.clear()
+    _run(1, [broken, healthy], 0.2)
     assert isinstance(broken.failed, RuntimeError)
     assert healthy.analysed > 10
 
