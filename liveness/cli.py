@@ -32,9 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logs.configure(default_format="text", default_level="WARNING")
     args = build_parser().parse_args(argv)
     try:
+        logs.configure(default_format="text", default_level="WARNING")
         return int(args.run(args) or 0)
     except (CommandError, ModelUnavailable, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)

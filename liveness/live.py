@@ -4,7 +4,7 @@ A :class:`LiveCheck` lives in ``st.session_state`` (page globals are reset on
 every rerun while the stream keeps running). Two threads share it:
 
 - streamlit-webrtc's frame thread calls :meth:`LiveCheck.on_frame`, which
-  hands the frame to the analysis thread and returns it at once with the
+  hands the frame to the analysis pool and returns it at once with the
   latest result drawn on it: the video the customer sees is never held back
   by the engine (the overlay may describe a frame or so earlier);
 - a worker of the process's analysis pool (:mod:`liveness.analysis_pool`,
@@ -119,10 +119,10 @@ class LiveCheck:
         arrived = time.monotonic()
         image = frame.to_ndarray(format="bgr24")
         with self._lock:
-            started = self._t0 is None
-            if started:
+            started = self._t0 is None and not self._stopped
+            if self._t0 is None:
                 self._t0 = arrived
-                self._active = not self._stopped
+                self._active = started
             # Server clock, not the browser's timestamps: the deadlines are ours to keep.
             analyse = not self._stopped and self.session.verdict is None
             if analyse:

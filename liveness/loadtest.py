@@ -62,6 +62,7 @@ class LoadStep:
     elapsed_s: float
     loads: list[SessionLoad]
     cpu_s: float       # this process's CPU time over the step (every thread)
+    cpu_window_s: float  # from the measurement's start until every customer stopped streaming
     rss_mb: float      # the process's largest resident memory during the step
 
     @property
@@ -94,7 +95,7 @@ class LoadStep:
 
     @property
     def cores_used(self) -> float:
-        return self.cpu_s / self.elapsed_s
+        return self.cpu_s / self.cpu_window_s
 
     @property
     def meets_target(self) -> bool:
@@ -173,6 +174,7 @@ class _Customer(threading.Thread):
         # Made before the stream starts, as the page makes it before START is pressed.
         self._first_check = new_check()
         self._begin = self._measured_from = self._end = 0.0
+        self.streamed = threading.Event()  # the stream has ended (its checks not yet closed)
         self.load: SessionLoad | None = None
         self.error: BaseException | None = None
 
@@ -225,6 +227,7 @@ class _Customer(threading.Thread):
                         delays.append((time.monotonic() - (self._begin + (index - 1) * period)) * 1000)
             frame_cpu = time.thread_time() - cpu_before if analysed_before is not None else 0.0
         finally:
+            self.streamed.set()
             for check in checks:
                 check.close()
         for check in checks:
@@ -257,8 +260,10 @@ def run_step(sessions: int, seconds: float, packets: list, new_check) -> LoadSte
     sampler = threading.Thread(target=sample_memory, daemon=True)
     cpu = _cpu_s()
     sampler.start()
-    time.sleep(max(0.0, stop - time.monotonic()))
-    cpu = _cpu_s() - cpu  # at the end of the measurement, not of the checks' closing
+    for customer in customers:
+        customer.streamed.wait()
+    # Until the last frame a customer streamed (a late one overruns the stop), not the checks' closing.
+    cpu, window = _cpu_s() - cpu, time.monotonic() - t0
     for customer in customers:
         customer.join()
     done.set()
@@ -266,7 +271,7 @@ def run_step(sessions: int, seconds: float, packets: list, new_check) -> LoadSte
     for customer in customers:
         if customer.error is not None:
             raise customer.error
-    return LoadStep(sessions, stop - t0, [c.load for c in customers], cpu, peak[0])
+    return LoadStep(sessions, stop - t0, [c.load for c in customers], cpu, window, peak[0])
 
 
 def run_loadtest(clip: str | Path, sessions: tuple[int, ...] = DEFAULT_SESSIONS,

@@ -73,10 +73,13 @@ def configure(default_format: str = "json", default_level: str = "INFO") -> None
     handler.set_name(_HANDLER_NAME)
     handler.setFormatter(JsonFormatter() if fmt == "json" else
                          logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    level = os.environ.get("LIVENESS_LOG_LEVEL", default_level).strip().upper()
+    if not isinstance(logging.getLevelName(level), int):
+        raise ValueError(f"LIVENESS_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {level!r}")
     root = logging.getLogger()
     for old in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
         root.removeHandler(old)
     root.addHandler(handler)
-    root.setLevel(os.environ.get("LIVENESS_LOG_LEVEL", default_level).strip().upper())
+    root.setLevel(level)
     for name in _QUIET:
         logging.getLogger(name).setLevel(max(root.level, logging.WARNING))

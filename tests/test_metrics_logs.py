@@ -136,3 +136,12 @@ def test_a_bad_metrics_port_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("LIVENESS_METRICS_PORT", "nine")
     with pytest.raises(ValueError, match="LIVENESS_METRICS_PORT"):
         metrics.serve_from_env()
+
+
+@pytest.mark.parametrize("name, value", [("LIVENESS_LOG_FORMAT", "xml"), ("LIVENESS_LOG_LEVEL", "loud")])
+def test_bad_log_settings_are_a_clear_error(monkeypatch, name, value):
+    from liveness import logs
+
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=name):
+        logs.configure()
