@@ -216,9 +216,11 @@ def test_smiling_clip_reaches_a_verdict(app_url, tmp_path):
     reasons = _reasons(text)
     # The person smiles on cue in front of their own document photo: the challenge, the
     # match and the image checks pass. The passive CNN alone may still doubt this clip
-    # (it is one camera it never saw); its reasons are the only ones allowed.
+    # (it is one camera it never saw); its reasons are the only ones allowed, with the server's
+    # own: a machine too busy to analyse 10 frames/s sends the check to review (min_analysed_fps).
     print(f"[smiling_clip] {decision}: {reasons or 'no reason'}")
-    assert set(reasons) <= {"Suspeita de foto, tela ou máscara", "Modelo de prova de vida indisponível"}
+    assert set(reasons) <= {"Suspeita de foto, tela ou máscara", "Modelo de prova de vida indisponível",
+                            "Poucos quadros analisados por segundo (servidor sobrecarregado)"}
     assert (decision == "accepted") == (not reasons)
 
 
