@@ -13,8 +13,12 @@ asynchronous processing does.
 Per K: analysed frames/s per session (min and median: an even degradation keeps them
 close), the delay added to each returned frame (from the moment its packet was due to the
 end of its encoding, so a session falling behind counts), the process's CPU and memory, and
-the verdicts. The capacity is the largest K at which every session still gets
-``TARGET_ANALYSED_FPS``. Timing depends on the machine: nothing here asserts, it prints.
+the verdicts (the checks run under the shipped policy, deadlines included, against a
+document photo of the clip's person). The capacity is the largest K at which every session
+still gets ``TARGET_ANALYSED_FPS``; since wall-clock rates collapse when other work shares
+the machine, each step also gives the CPU time per analysed and per returned frame and the
+sessions one idle core would hold at those costs. Timing depends on the machine: nothing
+here asserts, it prints.
 """
 
 from __future__ import annotations
