@@ -236,20 +236,14 @@ def measure_verify(path: Path, policy: Policy, passive, steps) -> VerifySpeed:
                        run.verdict.decision, run.verdict.reasons)
 
 
-def measure_live(images: list[np.ndarray], stamps: list[float], policy: Policy, passive,
-                 steps) -> LiveSpeed:
-    """Replay ``images`` at their timestamps through the live page's server path (see LiveSpeed).
-
-    The browser's part, encoding the camera to VP8, is done beforehand and not timed. A check
-    that reaches its verdict is followed by a new one, as the next customer would be.
-    """
+def camera_packets(images: list[np.ndarray], stamps: list[float]) -> list:
+    """The browser's part of a live check: ``images`` encoded to VP8 as aiortc's jitter buffer
+    hands them to the decoder (one ``JitterFrame`` per frame, 90 kHz timestamps)."""
     from fractions import Fraction
 
     import av
-    from aiortc.codecs.vpx import Vp8Decoder, Vp8Encoder, vp8_depayload
+    from aiortc.codecs.vpx import Vp8Encoder, vp8_depayload
     from aiortc.jitterbuffer import JitterFrame
-
-    from .live import LiveCheck
 
     camera, clock = Vp8Encoder(), Fraction(1, 90_000)
     packets = []
@@ -258,6 +252,21 @@ def measure_live(images: list[np.ndarray], stamps: list[float], policy: Policy, 
         frame.pts, frame.time_base = round((t - stamps[0]) * 90_000), clock
         payloads, timestamp = camera.encode(frame)
         packets.append(JitterFrame(b"".join(vp8_depayload(p) for p in payloads), timestamp))
+    return packets
+
+
+def measure_live(images: list[np.ndarray], stamps: list[float], policy: Policy, passive,
+                 steps) -> LiveSpeed:
+    """Replay ``images`` at their timestamps through the live page's server path (see LiveSpeed).
+
+    The browser's part, encoding the camera to VP8, is done beforehand and not timed. A check
+    that reaches its verdict is followed by a new one, as the next customer would be.
+    """
+    from aiortc.codecs.vpx import Vp8Decoder, Vp8Encoder
+
+    from .live import LiveCheck
+
+    packets = camera_packets(images, stamps)
 
     def new_check() -> LiveCheck:
         return LiveCheck(None, policy, steps, lang="pt", show_scores=True, passive=passive)

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import pkgutil
 import sys
 
-from . import commands
+from . import commands, logs
 from .registry import ModelUnavailable
 
 
@@ -33,9 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     try:
+        logs.configure(default_format="text", default_level="WARNING")
         return int(args.run(args) or 0)
     except (CommandError, ModelUnavailable, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .metrics import timed
 from .policy import DEFAULT_POLICY
 from .registry import model_path
 
@@ -65,6 +66,7 @@ class FaceDetector:
             str(model_path("yunet")), "", (320, 320), score_threshold, nms_threshold, top_k)
         self._size: tuple[int, int] | None = None
 
+    @timed("detection")
     def detect(self, image: np.ndarray, max_side: int = 320) -> list[Face]:
         """Faces in a BGR image, largest first, detected at ``max_side`` pixels at most."""
         if image is None or image.ndim != 3 or image.shape[2] != 3 or image.size == 0:

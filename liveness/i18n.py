@@ -53,6 +53,8 @@ TEXT: dict[str, dict[str, str]] = {
     "low_quality": {"pt": "Qualidade de imagem insuficiente", "en": "Image quality too low"},
     "frozen_video": {"pt": "Vídeo congelado ou imagem estática", "en": "Frozen video or still image"},
     "too_few_frames": {"pt": "Vídeo curto demais", "en": "Video too short"},
+    "insufficient_frames": {"pt": "Poucos quadros analisados por segundo (servidor sobrecarregado)",
+                            "en": "Too few frames analysed per second (server overloaded)"},
     "session_expired": {"pt": "Sessão expirada", "en": "Session expired"},
     "stopped_early": {"pt": "A verificação foi interrompida", "en": "The check was interrupted"},
     # Verdicts.
@@ -169,6 +171,8 @@ TEXT: dict[str, dict[str, str]] = {
     "verify_waiting_frames": {"pt": "Aguardando a câmera…", "en": "Waiting for the camera…"},
     "verify_result_title": {"pt": "3. Resultado", "en": "3. Result"},
     "verify_again": {"pt": "Fazer nova verificação", "en": "Start a new check"},
+    "verify_connection_lost": {"pt": "A conexão com o servidor caiu durante a sua verificação, que não foi registrada. Recarregue a página e comece de novo.",
+                               "en": "The connection to the server was lost during your check, which was not recorded. Reload the page and start again."},
     "verify_speed": {"pt": "{fps:.1f} quadros/s analisados ({ms:.0f} ms cada, p95 {p95:.0f} ms); vídeo a {shown_fps:.1f} quadros/s, atraso adicionado {latency:.1f} ms (p95 {latency_p95:.1f} ms)", "en": "{fps:.1f} frames/s analysed ({ms:.0f} ms each, p95 {p95:.0f} ms); video at {shown_fps:.1f} frames/s, added delay {latency:.1f} ms (p95 {latency_p95:.1f} ms)"},
     "verify_case_saved": {"pt": "Caso registrado: {case_id}", "en": "Case recorded: {case_id}"},
     "verify_locked_out": {"pt": "Muitas tentativas sem sucesso. Tente novamente depois das {until}.", "en": "Too many unsuccessful attempts. Try again after {until}."},

@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from .detection import Face, FaceDetector
+from .metrics import timed
 from .policy import DEFAULT_POLICY, Policy
 from .registry import model_path
 
@@ -29,6 +30,7 @@ class FaceEmbedder:
         self._net = cv2.FaceRecognizerSF.create(str(model_path("sface")), "")
         self._lock = threading.Lock()
 
+    @timed("identity")
     def embed(self, image: np.ndarray, face: Face) -> np.ndarray:
         with self._lock:
             aligned = self._net.alignCrop(image, face.as_yunet_row())

@@ -22,6 +22,7 @@ from ai_edge_litert.interpreter import Interpreter
 
 from .config import PROJECT_ROOT
 from .detection import Face
+from .metrics import timed
 from .pad.artifact import ModelInfo
 from .pad.crops import face_input
 from .pad.texture import fuse_mean_logit, texture_features
@@ -70,6 +71,7 @@ class PassiveLiveness:
         """Live probability for one prepared input (see :func:`liveness.pad.crops.face_input`)."""
         return float(self.fuse(self.cnn_probability(crops), self.texture_logit(crops)))
 
+    @timed("passive")
     def score(self, frame_bgr: np.ndarray, face: Face) -> float:
         """Live probability in [0, 1] for ``face`` (a detection in ``frame_bgr``)."""
         return self.score_input(face_input(frame_bgr, face, self.crop))

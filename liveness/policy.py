@@ -124,6 +124,14 @@ class Policy:
     # camera's rate loses blinks).
     video_analysis_fps: float = 30.0
 
+    # A live check analysed more slowly than this (frames over the session's
+    # duration: a server overloaded by many customers at once) goes to review as
+    # insufficient_frames instead of being decided on too sparse a sample. Not
+    # calibrated on data: at 10 frames/s a frame comes every 100 ms, about one
+    # blink's closure, and the holds (smile 0.3 s, turn 0.2 s) still span 2-3
+    # frames; the live page normally runs at 15-30 (python -m liveness loadtest).
+    min_analysed_fps: float = 10.0
+
     # Documents are large photos where faces are small.
     document_max_side: int = 1600
 

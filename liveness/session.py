@@ -22,6 +22,7 @@ case stores, so that the what-if can replay the session under another policy.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 import uuid
@@ -32,7 +33,9 @@ import cv2
 import numpy as np
 
 from .challenge import ChallengeStatus, Gesture, Step, random_steps
+from . import metrics
 from .detection import Face, FaceDetector
+from .logs import verdict_fields
 from .matching import EnrolledFace, cosine_similarity, shared_embedder
 from .policy import DEFAULT_POLICY, Policy
 from .quality import QualityReport, assess_quality
@@ -46,6 +49,8 @@ from .verdict import SessionMeasurements, Verdict, decide
 SECOND_FACE_AREA_FRACTION = 0.25
 MAX_KEY_FRAMES = 12
 _FROZEN_SIZE = (64, 48)
+
+log = logging.getLogger(__name__)
 
 SHIPPED_PASSIVE = object()  # default of `passive`: load the shipped model (None means run without one)
 
@@ -131,6 +136,7 @@ class VerificationSession:
 
     # -- per frame -------------------------------------------------------------------------
 
+    @metrics.timed("frame")
     def process(self, frame: np.ndarray, timestamp_s: float) -> FrameResult:
         """Analyse one BGR frame taken at ``timestamp_s`` (seconds, increasing)."""
         with self._lock:
@@ -228,6 +234,8 @@ class VerificationSession:
         self._verdict = decide(self.id, m, self.policy, model_versions(self._passive),
                                [s.value for s in self.steps],
                                [e.to_dict() for e in self._challenge.events])
+        metrics.count_verdict(self._verdict.decision, self._verdict.reasons)
+        log.info("verdict", extra=verdict_fields(self._verdict))
         return self._verdict
 
     def prompt_shown(self, index: int, t: float) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .metrics import timed
 from .registry import model_path
 
 # Outer lip contour of the 478-point face mesh.
@@ -97,6 +98,7 @@ class FaceSignalTracker:
         self._last_ms = -1
         _open_trackers.add(self)
 
+    @timed("landmarks")
     def process(self, frame_bgr: np.ndarray, timestamp_s: float) -> FaceSignals | None:
         """Signals of the first face in the frame, or None when no face is found."""
         ms = max(int(round(timestamp_s * 1000)), self._last_ms + 1)

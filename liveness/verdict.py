@@ -23,7 +23,7 @@ REASONS = (
     "too_few_frames", "no_face", "multiple_faces", "stopped_early", "challenge_timeout",
     "smile_not_detected", "blink_not_detected", "turn_not_detected", "face_changed",
     "no_document", "document_no_face", "document_multiple_faces", "document_mismatch",
-    "passive_unavailable", "spoof_suspected", "low_quality", "frozen_video",
+    "passive_unavailable", "spoof_suspected", "low_quality", "frozen_video", "insufficient_frames",
     "response_before_prompt", "response_too_late", "wrong_gesture", "gesture_not_held", "no_challenge_script",
 )
 MIN_FRAMES = 10
@@ -75,6 +75,8 @@ def reasons_for(m: SessionMeasurements, policy: Policy, scores: dict) -> list[st
     reasons: list[str] = []
     if m.frames < MIN_FRAMES:
         reasons.append("too_few_frames")
+    elif m.frames / max(m.duration_s, 1e-9) < policy.min_analysed_fps:
+        reasons.append("insufficient_frames")  # enough frames, too sparse in time (too_few_frames explains fewer)
     if m.frames_with_face == 0:
         reasons.append("no_face")
     if scores["multiple_face_fraction"] > MULTIPLE_FACES_MAX_FRACTION:

@@ -21,6 +21,7 @@ from ui.resources import document_enroller
 from ui.stream import live_stream_key
 from ui.verdict_view import show_verdict
 
+CHECK_MARK = "streaming"  # query parameter set while a live check streams
 
 
 def show_speed(line, check: LiveCheck) -> None:
@@ -77,6 +78,12 @@ else:
 st.subheader(tr("verify_live_title"))
 st.markdown(tr("verify_live_help"))
 
+# The URL marks a check that is streaming: a page that finds the mark but no check of its own
+# was served by a server that lost it (a replica died, the browser reconnected to another).
+if "live_check" not in st.session_state and CHECK_MARK in st.query_params:
+    st.warning(tr("verify_connection_lost"))
+    del st.query_params[CHECK_MARK]
+
 # One LiveCheck per document and per attempt: a new document or "new check" starts over.
 check_key = (st.session_state.get("document_digest"), st.session_state.get("attempt", 0))
 if st.session_state.get("live_check_key") != check_key:
@@ -117,6 +124,7 @@ progress = st.empty()
 speed_line = st.empty()
 
 if ctx.state.playing and check.verdict is None:
+    st.query_params[CHECK_MARK] = "1"
     progress.info(tr("verify_waiting_frames"))
     drawn, speed_drawn_at = None, 0.0
     while ctx.state.playing:
@@ -146,6 +154,9 @@ if ctx.state.playing and check.verdict is None:
             break
 elif not ctx.state.playing and check.started:
     check.finish()  # the customer stopped the camera: decide with what we have
+
+if CHECK_MARK in st.query_params and (check.verdict is not None or not ctx.state.playing):
+    del st.query_params[CHECK_MARK]
 
 # -- 3. verdict ------------------------------------------------------------------------------
 if check.verdict is not None:

@@ -7,13 +7,5 @@ set -euo pipefail
 if [ -x /usr/bin/chromium ]; then
   exit 0
 fi
-if ! command -v apt-get >/dev/null; then
-  echo "ensure_chromium: /usr/bin/chromium missing and no apt-get: install Chromium by hand" >&2
-  exit 1
-fi
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+bash "$(dirname "$0")/apt_install.sh" chromium fonts-dejavu-core
 /usr/bin/chromium --version

@@ -222,11 +222,13 @@ def test_smiling_clip_reaches_a_verdict(app_url, tmp_path):
     # The clip plays in a loop as the camera, a replay that cannot see the prompt (issue 11):
     # its smile answers the one-smile test challenge only when the loop happens to bring it
     # 0.4-2.4 s after the prompt (about one time in ten), so the challenge's lock reasons are
-    # allowed, as are the passive model's (it never saw this camera).
+    # allowed, as are the passive model's (it never saw this camera) and the server's own: a
+    # machine too busy to analyse 10 frames/s sends the check to review (min_analysed_fps).
     print(f"[smiling_clip] {decision}: {reasons or 'no reason'}")
     assert set(reasons) <= {"Suspeita de foto, tela ou máscara", "Modelo de prova de vida indisponível",
                             "O gesto não veio logo após a instrução", "O gesto começou antes da instrução",
-                            "O gesto não foi mantido até a instrução seguinte"}
+                            "O gesto não foi mantido até a instrução seguinte",
+                            "Poucos quadros analisados por segundo (servidor sobrecarregado)"}
     assert (decision == "accepted") == (not reasons)
 
 

@@ -340,6 +340,8 @@ def verdict_of(m: SessionMeasurements, policy=P):
 
 CASES = {
     "too_few_frames": ({"frames": 5, "frames_with_face": 5, "quality_ok_frames": 5}, {"too_few_frames"}),
+    # 40 frames over 8 s: 5 analysed frames/s, an overloaded server's.
+    "insufficient_frames": ({"duration_s": 8.0}, {"insufficient_frames"}),
     "no_face": ({"frames_with_face": 0, "quality_ok_frames": 0}, {"no_face"}),
     "multiple_faces": ({"multiple_face_frames": 4}, {"multiple_faces"}),
     "stopped_early": ({"challenge_finished": False}, {"stopped_early"}),

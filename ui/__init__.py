@@ -8,7 +8,10 @@ import gc
 
 import liveness  # noqa: F401  (must come first)
 import streamlit_webrtc  # noqa: F401
-from liveness import session  # noqa: F401
+from liveness import logs, metrics, session  # noqa: F401
+
+logs.configure()  # JSON lines on stderr, no biometric data
+metrics.serve_from_env()  # /metrics of this replica on LIVENESS_METRICS_PORT, once per process
 
 # A full garbage collection over the hundred thousand objects of these
 # libraries holds the GIL for 100-300 ms, freezing the live video thread. They
