@@ -1,0 +1,128 @@
+"""``POST /v1/sessions`` (open a verification, get the capture link) and ``GET /v1/sessions/{id}``."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from liveness.matching import DocumentEnroller
+from liveness.media import MediaError, read_image, sniff
+from liveness.store import LockedOut, Store, api_sessions, cases, sessions
+from liveness.store.api_clients import ClientInfo
+from liveness.store.policies import current_policy
+from liveness.store.sessions import SessionTicket
+
+from ..config import ApiSettings
+from ..deps import get_enroller, get_settings, get_store, require_scope
+from ..idempotent import run_idempotent
+from ..models import SESSION_ID, Error, Session, SessionCreate, SessionCreated, SessionFields
+
+router = APIRouter(tags=["sessions"])
+CAPTURE_PAGE = "/" + quote("Verificação")
+DOCUMENT_KINDS = ("jpeg", "png")
+ERRORS = {code: {"model": Error} for code in (400, 401, 403, 409, 411, 413, 415, 422, 429, 503)}
+
+
+def _form_schema() -> dict:
+    schema = SessionFields.model_json_schema()
+    schema["properties"]["document"] = {"type": "string", "format": "binary",
+                                        "description": "the ID document photo, JPEG or PNG"}
+    schema["required"] = [*schema.get("required", []), "document"]
+    return schema
+
+
+async def _read_request(request: Request, settings: ApiSettings) -> tuple[SessionFields, bytes]:
+    """The fields and the document's bytes, from JSON (base64 document) or multipart/form-data."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    try:
+        if content_type == "application/json":
+            try:
+                body = json.loads(await request.body())
+            except (ValueError, UnicodeDecodeError):
+                raise HTTPException(400, "the body is not valid JSON") from None
+            if not isinstance(body, dict):
+                raise HTTPException(422, "the body must be a JSON object")
+            created = SessionCreate.model_validate(body)
+            try:
+                document = base64.b64decode(created.document, validate=True)
+            except (binascii.Error, ValueError):
+                raise HTTPException(422, "document: not valid base64") from None
+            return SessionFields.model_validate(created.model_dump(exclude={"document"})), document
+        if content_type == "multipart/form-data":
+            form = await request.form(max_files=1, max_fields=10, max_part_size=settings.max_json_bytes)
+            upload = form.get("document")
+            if upload is None or isinstance(upload, str):
+                raise HTTPException(422, "document: a file part named 'document' is required")
+            fields = {k: v for k, v in form.items() if k != "document"}
+            return SessionFields.model_validate(fields), await upload.read()
+    except ValidationError as error:
+        raise HTTPException(422, "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}"
+                                           for e in error.errors())[:500]) from None
+    raise HTTPException(415, "send application/json (document in base64) or multipart/form-data")
+
+
+def _open(store: Store, enroller: DocumentEnroller, settings: ApiSettings, client: ClientInfo,
+          fields: SessionFields, document: bytes) -> tuple[int, dict]:
+    if sniff(document[:16]) not in DOCUMENT_KINDS:
+        raise HTTPException(422, "document: a JPEG or PNG photo is required")
+    try:
+        image = read_image(document)
+    except MediaError as error:
+        raise HTTPException(422, f"document: {error}") from None
+    try:
+        grant = sessions.open_session(store, fields.customer_ref)
+    except LockedOut as error:
+        raise HTTPException(429, str(error), headers={"Retry-After": str(max(1, int(
+            (error.until - store.now()).total_seconds())))}) from None
+    enrolled = enroller.enroll(image, current_policy(store).policy)
+    if not enrolled.ok:
+        # A failed attempt, as on the app's page: probing documents counts toward the lockout.
+        cases.record_failure(store, SessionTicket(grant.session_id, fields.customer_ref, None),
+                             f"document {enrolled.reason}")
+        messages = {"no_face": "no face found on the document",
+                    "multiple_faces": "the document shows more than one face of similar size"}
+        return 422, {"detail": messages[enrolled.reason], "reason": f"document_{enrolled.reason}"}
+    view, token = api_sessions.open_api_session(
+        store, client.id, grant, fields.customer_ref, document, fields.operation, fields.callback_url,
+        fields.locale, fields.mode, client.actor)
+    created = SessionCreated(session_id=view.session_id, status=view.status, expires_at=view.expires_at,
+                             capture_url=f"{settings.public_url}{CAPTURE_PAGE}?session={token}")
+    return 201, created.model_dump(mode="json")
+
+
+@router.post(
+    "/sessions", status_code=201, response_model=SessionCreated, responses=ERRORS,
+    summary="Open a verification and get the customer's capture link",
+    description="The document face is checked at once: no face or several faces is a 422 with `reason`. "
+                "Attempt limits apply per `customer_ref` (429 while locked out). Send `Idempotency-Key` "
+                "to retry safely.",
+    openapi_extra={"requestBody": {"required": True, "content": {
+        "application/json": {"schema": SessionCreate.model_json_schema()},
+        "multipart/form-data": {"schema": _form_schema()}}}})
+async def create_session(request: Request, client: ClientInfo = Depends(require_scope("sessions:write")),
+                         store: Store = Depends(get_store), settings: ApiSettings = Depends(get_settings),
+                         enroller: DocumentEnroller = Depends(get_enroller)):
+    fields, document = await _read_request(request, settings)
+    fingerprint = hashlib.sha256(fields.model_dump_json().encode() + hashlib.sha256(document).digest()).hexdigest()
+    return await run_idempotent(request, store, client, fingerprint,
+                                lambda: _open(store, enroller, settings, client, fields, document))
+
+
+@router.get("/sessions/{session_id}", response_model=Session, responses=ERRORS | {404: {"model": Error}},
+            summary="A session's status, verdict, scores, versions and the reviewer's decision")
+async def get_session(session_id: str = Path(pattern=SESSION_ID),
+                      client: ClientInfo = Depends(require_scope("sessions:read")),
+                      store: Store = Depends(get_store)):
+    try:
+        view = await run_in_threadpool(api_sessions.session_view, store, session_id, client.id)
+    except api_sessions.ApiSessionNotFound as error:
+        raise HTTPException(404, str(error)) from None
+    return JSONResponse(Session.model_validate(view.to_dict()).model_dump(mode="json"))
