@@ -29,6 +29,10 @@ def lang() -> str:
     return st.session_state.get(_LANG, DEFAULT_LANGUAGE)
 
 
+def set_lang(value: str) -> None:
+    st.session_state[_LANG] = value
+
+
 def tr(key: str, **values) -> str:
     """``key`` in the session's language."""
     return t(key, lang(), **values)

@@ -55,8 +55,13 @@ class Capture:
 
     session_id: str
     nonce: str
+    expires_at: datetime
     document_jpeg: bytes
     lang: str  # the page's language ("pt" / "en")
+
+    def grant(self) -> SessionGrant:
+        """The store session this capture records its case against."""
+        return SessionGrant(self.session_id, self.nonce, self.expires_at)
 
 
 @dataclass(frozen=True)
@@ -159,7 +164,8 @@ def claim_capture(store: Store, token: str) -> Capture:
             raise CaptureRefused("used")
         audit.append(session, now, audit.SYSTEM, "api_session.capture_opened", f"session:{session_id}")
         nonce_sealed, document_sealed, locale = row.nonce_sealed, row.document_sealed, row.locale
-    return Capture(session_id, store.vault.open_sealed(f"nonce{session_id}", nonce_sealed).decode(),
+        expires_at = row.expires_at
+    return Capture(session_id, store.vault.open_sealed(f"nonce{session_id}", nonce_sealed).decode(), expires_at,
                    store.vault.open_sealed(f"document{session_id}", document_sealed), LOCALES[locale])
 
 
