@@ -86,7 +86,7 @@ def create_app() -> FastAPI:
         return JSONResponse({"detail": "request body over the limit"}, 413)
 
     for router in (health.router, sessions.router):
-        app.include_router(router, prefix="/v1")
+        app.include_router(router)
     app.add_middleware(Audit, store_of=lambda: app.state.store)
     app.add_middleware(BodyLimit, limit_for=lambda path: settings.max_video_bytes
                        if path.startswith("/v1/verifications") else settings.max_json_bytes)

@@ -65,23 +65,29 @@ class Audit:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or not scope["path"].startswith("/v1/") or scope["path"] in UNAUDITED:
             return await self.app(scope, receive, send)
-        status = 500
+        audited = False
 
-        async def send_status(message):
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_status)
-        finally:
+        async def record(status: int) -> None:
+            nonlocal audited
+            audited = True
             client = scope.get("state", {}).get("client")
             route = getattr(scope.get("route"), "path", None)
-            details = {"method": scope["method"], "status": status, "route": route}
             subject = f"{route or 'unrouted'}:{scope.get('path_params', {}).get('session_id', '')}"
             try:
                 await run_in_threadpool(audit_call, self.store_of(), client.actor if client else "api:anonymous",
-                                        f"api.{scope['method'].lower()}", subject, details)
-            except Exception:  # noqa: BLE001  (the answer is sent; an audit failure is loud in the log)
+                                        f"api.{scope['method'].lower()}", subject,
+                                        {"method": scope["method"], "status": status, "route": route})
+            except Exception:  # noqa: BLE001  (the call is answered; an audit failure is loud in the log)
                 log.exception("could not audit an API call to %s", route)
+
+        async def send_audited(message):
+            # Audited before the answer leaves: a client that saw a response finds it in the log.
+            if message["type"] == "http.response.start":
+                await record(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_audited)
+        finally:
+            if not audited:
+                await record(500)

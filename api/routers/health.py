@@ -12,7 +12,7 @@ from liveness.store import Store
 from ..deps import get_store
 from ..models import Health, Ready
 
-router = APIRouter(tags=["health"])
+router = APIRouter(prefix="/v1", tags=["health"])
 
 
 @router.get("/health", response_model=Health, summary="The process answers")

@@ -25,7 +25,7 @@ from ..deps import get_enroller, get_settings, get_store, require_scope
 from ..idempotent import run_idempotent
 from ..models import SESSION_ID, Error, Session, SessionCreate, SessionCreated, SessionFields
 
-router = APIRouter(tags=["sessions"])
+router = APIRouter(prefix="/v1", tags=["sessions"])
 CAPTURE_PAGE = "/" + quote("Verificação")
 DOCUMENT_KINDS = ("jpeg", "png")
 ERRORS = {code: {"model": Error} for code in (400, 401, 403, 409, 411, 413, 415, 422, 429, 503)}
