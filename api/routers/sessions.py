@@ -93,9 +93,8 @@ def _open(store: Store, enroller: DocumentEnroller, settings: ApiSettings, clien
     view, token = api_sessions.open_api_session(
         store, client.id, grant, fields.customer_ref, document, fields.operation, fields.callback_url,
         fields.locale, fields.mode, client.actor)
-    created = SessionCreated(session_id=view.session_id, status=view.status, expires_at=view.expires_at,
-                             capture_url=f"{settings.public_url}{CAPTURE_PAGE}?session={token}")
-    return 201, created.model_dump(mode="json")
+    return 201, {"session_id": view.session_id, "status": view.status, "expires_at": view.expires_at.isoformat(),
+                 "capture_url": f"{settings.public_url}{CAPTURE_PAGE}?session={token}"}
 
 
 @router.post(
@@ -125,4 +124,4 @@ async def get_session(session_id: str = Path(pattern=SESSION_ID),
         view = await run_in_threadpool(api_sessions.session_view, store, session_id, client.id)
     except api_sessions.ApiSessionNotFound as error:
         raise HTTPException(404, str(error)) from None
-    return JSONResponse(Session.model_validate(view.to_dict()).model_dump(mode="json"))
+    return JSONResponse(view.to_dict())  # the very body the webhooks carry as "data"
