@@ -31,7 +31,7 @@ def show_speed(line, check: LiveCheck) -> None:
 
 
 capture = capture_from_link()  # a bank's API session: its document, no scores, one attempt
-lang = setup_page("verify_title", "🪪")
+lang = setup_page("verify_title", "🪪", customer_link=capture is not None)
 config = app_config()
 show_scores = not settings().production and capture is None
 
