@@ -37,6 +37,7 @@ class Settings:
     database_url: str
     evidence_dir: Path
     evidence_key: str | None
+    script_key: str | None  # signs challenge scripts; None: derived from the evidence key
     retention_days: float  # case evidence older than this is purged (LGPD: keep no longer than needed)
 
     @property
@@ -57,5 +58,6 @@ def settings() -> Settings:
         database_url=os.environ.get("DATABASE_URL", f"sqlite:///{var_dir / 'liveness.db'}"),
         evidence_dir=_path("LIVENESS_EVIDENCE_DIR", var_dir / "evidence"),
         evidence_key=os.environ.get("LIVENESS_EVIDENCE_KEY") or None,
+        script_key=os.environ.get("LIVENESS_SCRIPT_KEY") or None,
         retention_days=float(os.environ.get("LIVENESS_RETENTION_DAYS", "180")),
     )

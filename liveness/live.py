@@ -29,7 +29,7 @@ import numpy as np
 
 from .challenge import Step
 from .matching import EnrolledFace
-from .overlay import draw_frame
+from .overlay import draw_frame, prompt_drawn
 from .policy import Policy
 from .session import SHIPPED_PASSIVE, FrameResult, VerificationSession
 from .verdict import Verdict
@@ -101,6 +101,8 @@ class LiveCheck:
         self._stopped = False
         self._analysed = _RateMeter()
         self._shown = _RateMeter()
+        self._prompts_sent: dict[int, float] = {}  # step index -> server time its prompt was first sent
+        self._prompts_applied: set[int] = set()
 
     # -- frame thread ----------------------------------------------------------------------
 
@@ -120,8 +122,12 @@ class LiveCheck:
             image = draw_frame(image, latest, lang=self.lang, show_scores=self.show_scores,
                                policy=self.session.policy)
         out = av.VideoFrame.from_ndarray(image, format="bgr24")  # streamlit-webrtc stamps it
+        sent = time.monotonic()
         with self._cond:
-            self._shown.add(arrived, time.monotonic())
+            self._shown.add(arrived, sent)
+            # The prompt's time is when the first frame showing it leaves: the reaction window counts from then.
+            if prompt_drawn(latest) and latest.challenge.index not in self._prompts_sent:
+                self._prompts_sent[latest.challenge.index] = sent - self._t0
         return out
 
     # -- analysis thread -------------------------------------------------------------------
@@ -135,6 +141,10 @@ class LiveCheck:
                     return
                 image, t = self._pending
                 self._pending = None
+                prompts = [(k, at) for k, at in self._prompts_sent.items() if k not in self._prompts_applied]
+                self._prompts_applied.update(k for k, _ in prompts)
+            for index, at in prompts:
+                self.session.prompt_shown(index, at)
             started = time.monotonic()
             result = self.session.process(image, t)
             with self._cond:

@@ -101,6 +101,18 @@ def _live_bar(image: np.ndarray, score: float, threshold: float, lang: str) -> N
     put_text(image, f"{label} {score:.0%}", (x0 + bw + 6, y0 - 6), 14)
 
 
+def shown_instruction(result) -> str:
+    """The instruction key :func:`draw_frame` shows for a :class:`session.FrameResult` without a verdict."""
+    status = result.challenge
+    return status.instruction if result.face is not None or status.finished else "waiting_face"
+
+
+def prompt_drawn(result) -> bool:
+    """Whether a frame drawn for ``result`` shows its challenge step's prompt."""
+    return result is not None and result.verdict is None and result.challenge.prompting \
+        and shown_instruction(result) == result.challenge.instruction
+
+
 def draw_frame(frame: np.ndarray, result, lang: str = DEFAULT_LANGUAGE, show_scores: bool = True,
                policy: Policy = DEFAULT_POLICY) -> np.ndarray:
     """An annotated copy of ``frame`` for a :class:`session.FrameResult`."""
@@ -118,8 +130,7 @@ def draw_frame(frame: np.ndarray, result, lang: str = DEFAULT_LANGUAGE, show_sco
         color = GREEN if result.verdict.accepted else ORANGE
         put_text(out, t(result.verdict.decision, lang), (10, 10), 24, WHITE, color)
     else:
-        instruction = status.instruction if result.face is not None or status.finished else "waiting_face"
-        text = t(instruction, lang)
+        text = t(shown_instruction(result), lang)
         if not status.finished:
             text = f"{status.index + 1}/{status.total}  {text}"
             if status.remaining_s is not None:

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .challenge import Step
+from .challenge_script import ChallengeScript
 from .matching import EnrolledFace, enroll_face
 from .media import VideoInfo, iter_video, probe_video
 from .overlay import draw_frame
@@ -139,14 +140,19 @@ def verify_video(path: str | Path, document: np.ndarray | EnrolledFace | None = 
                  steps: list[Step] | None = None, policy: Policy = DEFAULT_POLICY,
                  passive=SHIPPED_PASSIVE, progress: Callable[[int, int | None], None] | None = None,
                  annotated_out: str | Path | None = None, lang: str = "pt",
-                 show_scores: bool = True) -> VideoVerification:
+                 show_scores: bool = True, script: ChallengeScript | None = None) -> VideoVerification:
     """Run a verification session over a recorded video.
 
     document: the ID photo (BGR image) or an already enrolled face, or None.
-    steps: the challenge to check (None: a random one, as a live session would
-    get — pass the steps the customer was actually asked for).
+    script: the signed challenge script the recording answers (its steps and prompt
+    times from the recording's start, the same windows as the live check). Without
+    one the recording is analysed but never accepted on the active layer
+    (``no_challenge_script``); ``steps`` then names what the customer was asked, checked
+    unlocked for the reviewers (None: a random challenge).
     progress: called as ``progress(frames_read, frames_expected_or_None)``.
     """
+    if script is not None:
+        steps = script.step_list
     started = time.perf_counter()
     info = probe_video(path)
     if isinstance(document, np.ndarray):
@@ -158,7 +164,9 @@ def verify_video(path: str | Path, document: np.ndarray | EnrolledFace | None = 
     min_gap = 0.75 / policy.video_analysis_fps
     last_t = None
     analysed = 0
-    with VerificationSession(document=document, policy=policy, steps=steps, passive=passive) as session:
+    with VerificationSession(document=document, policy=policy, steps=steps, passive=passive,
+                             prompt_at=script.prompt_times if script else None,
+                             locked=script is not None) as session:
         try:
             for frame in prefetched(iter_video(path)):
                 if progress:

@@ -89,12 +89,15 @@ class VerificationSession:
     when there is none (the verdict then says ``no_document``). steps: the
     challenge, or None for a random one chosen here, server-side. passive: a
     ``PassiveLiveness`` (default: the shipped model), or None to run without
-    one (the verdict then says ``passive_unavailable``).
+    one (the verdict then says ``passive_unavailable``). prompt_at: a signed script's
+    prompt times (from the first frame); else each prompt comes after a random delay.
+    locked=False: a recording without a script (see ``challenge.py``).
     """
 
     def __init__(self, document: EnrolledFace | None = None, policy: Policy = DEFAULT_POLICY,
                  steps: list[Step] | None = None, passive=SHIPPED_PASSIVE,
-                 session_id: str | None = None, nonce: str | None = None):
+                 session_id: str | None = None, nonce: str | None = None,
+                 prompt_at: list[float] | None = None, locked: bool = True):
         self.policy = policy
         self.id = session_id or uuid.uuid4().hex
         self.nonce = nonce or secrets.token_urlsafe(16)
@@ -113,7 +116,7 @@ class VerificationSession:
         self._tally = Tally(policy, self.steps,
                             "no_document" if document is None else
                             None if document.ok else f"document_{document.reason}",
-                            passive is not None)
+                            passive is not None, prompt_at=prompt_at, locked=locked)
         self._challenge = self._tally.challenge
         self._lock = threading.Lock()
         self._key_frames: list[tuple[str, np.ndarray]] = []
@@ -226,6 +229,12 @@ class VerificationSession:
                                [s.value for s in self.steps],
                                [e.to_dict() for e in self._challenge.events])
         return self._verdict
+
+    def prompt_shown(self, index: int, t: float) -> None:
+        """The first frame showing step ``index``'s prompt was sent to the customer at ``t``."""
+        with self._lock:
+            if self._verdict is None:
+                self._tally.prompt_shown(index, t)
 
     def finish(self) -> Verdict:
         """End the session now (the stream stopped, the video ended); idempotent."""

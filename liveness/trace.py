@@ -32,10 +32,14 @@ from .verdict import SessionMeasurements, reasons_for, scores_of
 # session decides the face was swapped (one blurred sample is not enough).
 FACE_CHANGED_SAMPLES = 2
 # Policy fields the tally reads; a replay re-applies them to the recorded values.
-REPLAYED_FIELDS = ("neutral_max_smile", "neutral_hold_s", "smile_min", "smile_hold_s", "blink_closed",
-                   "blink_open", "turn_yaw_deg", "turn_hold_s", "step_timeout_s", "session_timeout_s",
+REPLAYED_FIELDS = ("baseline_s", "neutral_max_smile", "neutral_margin", "smile_min", "smile_rise",
+                   "smile_hold_s", "blink_closed", "blink_open", "blink_rise", "blink_open_margin",
+                   "turn_yaw_deg", "turn_hold_s", "reaction_min_s", "reaction_max_s", "prompt_round_trip_s",
+                   "gesture_complete_s", "step_timeout_s", "session_timeout_s",
                    "continuity_threshold", "frozen_max_diff")
-TRACE_FORMAT = 1
+# 2: the challenge's schedule (delays or script times, locked) and when each prompt was shown.
+# A format-1 trace predates prompt-locked challenges: it replays as an unlocked one.
+TRACE_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,15 @@ class IdentitySample:
     applied: int  # frame index it was applied at; the number of frames when applied at the end
 
 
+@dataclass(frozen=True)
+class PromptShown:
+    """The first frame showing step ``index``'s prompt was sent at ``t``; applied before frame ``applied``."""
+
+    index: int
+    t: float
+    applied: int
+
+
 @dataclass
 class SessionTrace:
     steps: list[str]
@@ -70,6 +83,11 @@ class SessionTrace:
     samples: list[IdentitySample] = field(default_factory=list)
     progress: list[tuple[int, int]] = field(default_factory=list)  # the challenge's position after each frame
     ended_by_challenge: bool = False  # the session ended because its challenge finished (not the stream)
+    # The challenge's schedule, as drawn (see challenge.Challenge): the customer saw these.
+    delays: list[float] | None = None
+    prompt_at: list[float] | None = None
+    locked: bool = True
+    shown: list[PromptShown] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """Plain JSON, columnar (one list per field): what the case row stores."""
@@ -80,7 +98,9 @@ class SessionTrace:
         return {"format": TRACE_FORMAT, "steps": list(self.steps), "document_reason": self.document_reason,
                 "passive_available": self.passive_available, "ended_by_challenge": self.ended_by_challenge,
                 "frames": columns, "progress": [list(p) for p in self.progress],
-                "samples": [[s.t, s.similarity, s.taken, s.applied] for s in self.samples]}
+                "samples": [[s.t, s.similarity, s.taken, s.applied] for s in self.samples],
+                "delays": self.delays, "prompt_at": self.prompt_at, "locked": self.locked,
+                "shown": [[p.index, p.t, p.applied] for p in self.shown]}
 
     def series(self) -> dict[str, list]:
         """Per-frame series for a case's evidence chart, rounded: time, face found, smile,
@@ -100,7 +120,7 @@ class SessionTrace:
 
     @classmethod
     def from_dict(cls, data: dict) -> "SessionTrace":
-        if data.get("format") != TRACE_FORMAT:
+        if data.get("format") not in (1, TRACE_FORMAT):
             raise ValueError(f"unknown trace format {data.get('format')!r}")
         c = data["frames"]
         frames = [FrameObservation(t, face, several, None if smile is None else Gesture(smile, blink, yaw),
@@ -110,7 +130,9 @@ class SessionTrace:
                          c["quality_ok"], c["passive"], c["frozen_diff"], strict=True)]
         return cls(list(data["steps"]), data["document_reason"], data["passive_available"], frames,
                    [IdentitySample(*s) for s in data["samples"]], [tuple(p) for p in data["progress"]],
-                   data["ended_by_challenge"])
+                   data["ended_by_challenge"], data.get("delays", [0.0] * (len(data["steps"]) + 1)),
+                   data.get("prompt_at"), data.get("locked", False),
+                   [PromptShown(*p) for p in data.get("shown", [])])
 
 
 def _rounded(value: float | None, digits: int) -> float | None:
@@ -120,12 +142,15 @@ def _rounded(value: float | None, digits: int) -> float | None:
 class Tally:
     """The per-frame accounting of one session: challenge, identity continuity, measurements, trace."""
 
-    def __init__(self, policy: Policy, steps: list[Step], document_reason: str | None, passive_available: bool):
+    def __init__(self, policy: Policy, steps: list[Step], document_reason: str | None, passive_available: bool,
+                 delays: list[float] | None = None, prompt_at: list[float] | None = None, locked: bool = True):
         self.policy = policy
         self.steps = list(steps)
-        self.challenge = Challenge(self.steps, policy)
-        self.m = SessionMeasurements(document_reason=document_reason, passive_available=passive_available)
-        self.trace = SessionTrace([s.value for s in self.steps], document_reason, passive_available)
+        self.challenge = Challenge(self.steps, policy, delays, prompt_at, locked)
+        self.m = SessionMeasurements(document_reason=document_reason, passive_available=passive_available,
+                                     challenge_locked=locked)
+        self.trace = SessionTrace([s.value for s in self.steps], document_reason, passive_available,
+                                  delays=self.challenge.delays, prompt_at=prompt_at, locked=locked)
         self._low_identity_run = 0
         self._identity_confirmed = False
 
@@ -133,6 +158,11 @@ class Tally:
         """Whether the next frame with a face is one the passive model scores
         (every ``passive_every_n``-th frame with a face)."""
         return (self.m.frames_with_face + 1) % self.policy.passive_every_n == 0
+
+    def prompt_shown(self, index: int, t: float) -> None:
+        """Step ``index``'s prompt was first sent at ``t`` (applies before the next frame)."""
+        self.trace.shown.append(PromptShown(index, t, len(self.trace.frames)))
+        self.challenge.prompt_shown(index, t)
 
     def frame(self, obs: FrameObservation, sample: IdentitySample | None = None) -> ChallengeStatus:
         """Account one frame; ``sample``: the identity sample that finished by this frame, if any."""
@@ -199,10 +229,13 @@ class Replay:
 
 def replay(trace: SessionTrace, policy: Policy) -> Replay:
     """The session again, on its recorded frames, under ``policy``."""
-    tally = Tally(policy, [Step(s) for s in trace.steps], trace.document_reason, trace.passive_available)
+    tally = Tally(policy, [Step(s) for s in trace.steps], trace.document_reason, trace.passive_available,
+                  trace.delays, trace.prompt_at, trace.locked)
     applied_at: dict[int, IdentitySample] = {s.applied: s for s in trace.samples}
     exact, last = True, len(trace.frames) - 1
     for index, obs in enumerate(trace.frames):
+        for shown in (p for p in trace.shown if p.applied == index):
+            tally.prompt_shown(shown.index, shown.t)
         status = tally.frame(obs, applied_at.get(index))
         if status.finished:
             last = index

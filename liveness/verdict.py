@@ -24,6 +24,7 @@ REASONS = (
     "smile_not_detected", "blink_not_detected", "turn_not_detected", "face_changed",
     "no_document", "document_no_face", "document_multiple_faces", "document_mismatch",
     "passive_unavailable", "spoof_suspected", "low_quality", "frozen_video",
+    "response_before_prompt", "response_too_late", "wrong_gesture", "gesture_not_held", "no_challenge_script",
 )
 MIN_FRAMES = 10
 MULTIPLE_FACES_MAX_FRACTION = 0.05
@@ -42,6 +43,7 @@ class SessionMeasurements:
     challenge_finished: bool = False
     challenge_failure: str | None = None
     challenge_timed_out: bool = False
+    challenge_locked: bool = True  # False: a recording without a signed script (never accepted)
     face_changed: bool = False
     document_reason: str | None = "no_document"  # None when the document has one usable face
     similarities: list[float] = field(default_factory=list)
@@ -83,6 +85,8 @@ def reasons_for(m: SessionMeasurements, policy: Policy, scores: dict) -> list[st
         reasons.append("challenge_timeout")
     if m.challenge_failure and m.challenge_failure not in reasons:
         reasons.append(m.challenge_failure)
+    if not m.challenge_locked:
+        reasons.append("no_challenge_script")
     if m.face_changed and "face_changed" not in reasons:
         reasons.append("face_changed")
     if m.document_reason:

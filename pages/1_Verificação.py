@@ -79,8 +79,8 @@ ctx = webrtc_streamer(
                    "device_ask_permission", "device_not_available", "device_access_denied")},
 )
 
-if show_scores:
-    st.caption(f"{tr('verify_steps')}: " + " → ".join(tr(f"step_{s.value}") for s in check.session.steps))
+# The steps are not listed ahead: each is shown only when its prompt comes up (a random
+# delay after the previous one), so a recording or an operator cannot prepare for it.
 progress = st.empty()
 speed_line = st.empty()
 

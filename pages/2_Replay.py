@@ -8,6 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from liveness.challenge import Step
+from liveness.challenge_script import ScriptError, load_script, script_key
 from liveness.config import settings
 from liveness.media import MediaError, read_image
 from liveness.pipeline import verify_video
@@ -26,17 +27,19 @@ policy = app_config().policy
 with st.form("replay"):
     video = st.file_uploader(tr("replay_video"), type=["mp4", "webm", "mov"])
     document = st.file_uploader(tr("replay_document"), type=["jpg", "jpeg", "png", "webp"])
+    script_text = st.text_area(tr("replay_script"), help=tr("replay_script_help"))
     steps = st.multiselect(tr("replay_steps"), list(Step), default=[Step.SMILE],
                            format_func=lambda step: tr(f"step_{step.value}"))
     run = st.form_submit_button(tr("replay_run"), type="primary")
 
 if run:
-    if video is None or not steps:
+    if video is None or not (steps or script_text.strip()):
         st.error(tr("replay_need_video"))
         st.stop()
     try:
         document_image = read_image(document.getvalue()) if document is not None else None
-    except MediaError as error:
+        script = load_script(script_text, script_key()) if script_text.strip() else None
+    except (MediaError, ScriptError) as error:
         st.error(str(error))
         st.stop()
     bar = st.progress(0.0, text=tr("replay_running"))
@@ -54,7 +57,7 @@ if run:
         try:
             outcome = verify_video(source, document=document_image, steps=steps, policy=policy,
                                    progress=show_progress, annotated_out=Path(tmp) / "annotated.mp4",
-                                   lang=current_lang(), show_scores=True)
+                                   lang=current_lang(), show_scores=True, script=script)
         except MediaError as error:
             bar.empty()
             st.error(str(error))

@@ -7,26 +7,27 @@ import secrets
 import pytest
 
 import liveness  # noqa: F401  (native load order)
-from liveness.challenge import FAILURE_REASON, Challenge, Step, parse_steps, random_steps
+from liveness.challenge import (FAILURE_REASON, Baseline, Challenge, Gesture, Step, parse_steps, random_delays,
+                                random_steps)
 from liveness.policy import DEFAULT_POLICY
-from liveness.signals import FaceSignals
 from liveness.verdict import ACCEPTED, REASONS, REVIEW, SessionMeasurements, decide
 
 P = DEFAULT_POLICY
 DT = 0.05  # 20 frames/s
+DELAY = 1.0  # every prompt's wait in these tests (the first one overlaps the baseline by the shortest)
+REACTION = 0.8  # a customer's onset after the prompt
+
+NEUTRAL = Gesture(0.02, 0.1, 0.0)
+SMILING = Gesture(0.9, 0.1, 0.0)
+EYES_CLOSED = Gesture(0.02, 0.9, 0.0)
+LEFT = Gesture(0.02, 0.1, P.turn_yaw_deg + 10)
+RIGHT = Gesture(0.02, 0.1, -(P.turn_yaw_deg + 10))
+GESTURE = {Step.SMILE: SMILING, Step.BLINK: EYES_CLOSED, Step.TURN_LEFT: LEFT, Step.TURN_RIGHT: RIGHT}
 
 
-def signals(smile=0.0, blink=0.0, yaw=0.0) -> FaceSignals:
-    return FaceSignals(smile=smile, blink=blink, yaw=yaw, pitch=0.0, roll=0.0,
-                       mouth_box=(0, 0, 10, 5), face_box=(0, 0, 100, 120))
-
-
-NEUTRAL = signals()
-SMILING = signals(smile=0.9)
-HALF_SMILE = signals(smile=(P.neutral_max_smile + P.smile_min) / 2)  # neither neutral nor a smile
-EYES_CLOSED = signals(blink=0.9)
-LEFT = signals(yaw=P.turn_yaw_deg + 5)
-RIGHT = signals(yaw=-(P.turn_yaw_deg + 5))
+def challenge_of(steps, policy=P, **kwargs) -> "Challenge":
+    kwargs.setdefault("delays", [DELAY] * (len(steps) + 1))
+    return Challenge(list(steps), policy, **kwargs)
 
 
 class Clock:
@@ -35,144 +36,252 @@ class Clock:
     def __init__(self, challenge: Challenge, t: float = 100.0):
         self.challenge, self.t = challenge, t
 
-    def feed(self, s: FaceSignals | None, seconds: float = DT):
+    def feed(self, s: Gesture | None, seconds: float = DT):
         status = None
         for _ in range(max(1, round(seconds / DT))):
             status = self.challenge.update(self.t, s)
             self.t += DT
         return status
 
+    def until_prompt(self, s: Gesture = NEUTRAL, limit_s: float = 5.0):
+        """Feed ``s`` until a prompt is up; the status then."""
+        for _ in range(round(limit_s / DT)):
+            status = self.feed(s)
+            if status.prompting or status.finished:
+                return status
+        raise AssertionError("no prompt came")
 
-def do_step(clock: Clock, step: Step) -> None:
-    """Perform ``step`` properly (each pose held a little longer than the policy asks)."""
-    if step is Step.SMILE:
-        clock.feed(NEUTRAL, P.neutral_hold_s + 0.2)
-        clock.feed(SMILING, P.smile_hold_s + 0.2)
-    elif step is Step.BLINK:
-        clock.feed(NEUTRAL, 0.1)
+
+def answer(clock: Clock, step: Step, reaction_s: float = REACTION, before: Gesture = NEUTRAL) -> Gesture:
+    """Answer the prompt now up: ``before`` for ``reaction_s``, then the gesture (a blink: closed
+    then open); the gesture to hold until the next prompt."""
+    clock.feed(before, reaction_s)
+    if step is Step.BLINK:
         clock.feed(EYES_CLOSED, 0.1)
-        clock.feed(NEUTRAL, 0.1)
-    else:
-        clock.feed(NEUTRAL, 0.1)
-        clock.feed(LEFT if step is Step.TURN_LEFT else RIGHT, P.turn_hold_s + 0.2)
+        clock.feed(NEUTRAL)
+        return NEUTRAL
+    clock.feed(GESTURE[step], max(P.smile_hold_s, P.turn_hold_s) + 0.15)
+    return GESTURE[step]
+
+
+def perform(clock: Clock, steps) -> None:
+    """A responsive customer: each gesture a reaction time after its prompt, held until the next."""
+    held = NEUTRAL
+    for step in steps:
+        status = clock.until_prompt(held)
+        assert status.step is step and status.prompting
+        held = answer(clock, step, before=held)
+    clock.feed(held, DELAY + 0.2)  # the last gesture held to the end
+
+
+def test_baseline_then_a_wait_then_the_prompt():
+    challenge = challenge_of([Step.SMILE, Step.BLINK])
+    clock = Clock(challenge)
+    status = clock.feed(NEUTRAL)
+    assert status.instruction == "baseline" and status.step is None and not status.prompting
+    clock.feed(NEUTRAL, P.baseline_s)
+    status = clock.feed(NEUTRAL)
+    assert status.instruction == "wait" and status.step is Step.SMILE and status.remaining_s is None
+    status = clock.until_prompt()
+    assert status.instruction == "smile" and status.prompting and status.remaining_s > 0
+    prompt = next(e for e in challenge.events if e.event == "prompt")
+    # The first wait overlaps the baseline by the shortest delay.
+    assert prompt.t - 100.0 == pytest.approx(P.baseline_s + DELAY - P.prompt_delay_min_s, abs=2 * DT)
 
 
 @pytest.mark.parametrize("steps", [[Step.SMILE, Step.BLINK], [Step.BLINK, Step.TURN_LEFT, Step.SMILE],
-                                   [Step.TURN_RIGHT, Step.SMILE]])
-def test_steps_pass_in_the_given_order(steps):
-    challenge = Challenge(steps, P)
+                                   [Step.TURN_RIGHT, Step.SMILE, Step.TURN_LEFT]])
+def test_steps_pass_when_each_gesture_answers_its_prompt(steps):
+    challenge = challenge_of(steps)
     clock = Clock(challenge)
-    for index, step in enumerate(steps):
-        status = clock.feed(NEUTRAL)
-        assert (status.step, status.index, status.total) == (step, index, len(steps))
-        do_step(clock, step)
+    perform(clock, steps)
     status = clock.feed(NEUTRAL)
     assert status.finished and status.passed and status.failure is None and status.instruction == "done"
     passed = [e.step for e in challenge.events if e.event == "passed"]
     started = [e.step for e in challenge.events if e.event == "started"]
     assert passed == started == [s.value for s in steps]
-
-
-def test_a_step_done_out_of_order_does_not_count():
-    challenge = Challenge([Step.BLINK, Step.SMILE], P)
-    clock = Clock(challenge)
-    do_step(clock, Step.SMILE)  # asked to blink, the person smiles
-    status = clock.feed(NEUTRAL)
-    assert status.step is Step.BLINK and not [e for e in challenge.events if e.event == "passed"]
-    do_step(clock, Step.BLINK)
-    # Already smiling when the smile step starts: the neutral phase comes first.
-    status = clock.feed(SMILING, 2.0)
-    assert status.step is Step.SMILE and status.instruction == "neutral"
-
-
-def test_the_wrong_turn_direction_does_not_count():
-    clock = Clock(Challenge([Step.TURN_LEFT], P))
-    clock.feed(NEUTRAL, 0.1)
-    status = clock.feed(RIGHT, 2.0)
-    assert status.instruction == "turn_left" and not status.finished
-    status = clock.feed(LEFT, P.turn_hold_s + 0.1)
-    assert status.passed
-
-
-def test_hold_times_are_required():
-    clock = Clock(Challenge([Step.SMILE], P))
-    status = clock.feed(NEUTRAL, P.neutral_hold_s - 2 * DT)
-    assert status.instruction == "neutral"
-    status = clock.feed(NEUTRAL, 4 * DT)
-    assert status.instruction == "smile"
-    status = clock.feed(SMILING, P.smile_hold_s - 2 * DT)
-    assert not status.finished
-    # A smile that stops before the hold time restarts the count.
-    clock.feed(NEUTRAL)
-    status = clock.feed(SMILING, P.smile_hold_s - 2 * DT)
-    assert not status.finished
-    status = clock.feed(SMILING, 4 * DT)
-    assert status.passed
-
-
-def test_losing_the_face_resets_the_hold():
-    clock = Clock(Challenge([Step.SMILE], P))
-    clock.feed(NEUTRAL, P.neutral_hold_s - 2 * DT)
-    clock.feed(None)
-    status = clock.feed(NEUTRAL, P.neutral_hold_s - 2 * DT)
-    assert status.instruction == "neutral", "the hold before the face was lost must not count"
-    status = clock.feed(NEUTRAL, 4 * DT)
-    assert status.instruction == "smile"
-
-
-def test_a_blink_needs_open_closed_open():
-    clock = Clock(Challenge([Step.BLINK], P))
-    status = clock.feed(EYES_CLOSED, 1.0)  # eyes closed from the start: not a blink yet
-    assert status.instruction == "eyes_open"
-    clock.feed(NEUTRAL)
-    status = clock.feed(EYES_CLOSED)
-    assert status.instruction == "eyes_reopen"
-    status = clock.feed(signals(blink=(P.blink_open + P.blink_closed) / 2), 1.0)  # half open
-    assert not status.finished
-    assert clock.feed(NEUTRAL).passed
+    assert all("onset +0.8" in e.detail for e in challenge.events if e.event == "passed")
 
 
 @pytest.mark.parametrize("step", list(Step))
-def test_step_timeout_fails_with_the_step_reason(step):
-    challenge = Challenge([step], P)
+def test_a_gesture_already_under_way_at_the_prompt_does_not_answer_it(step):
+    clock = Clock(challenge_of([step]))
+    clock.feed(NEUTRAL, P.baseline_s + 0.1)
+    status = clock.until_prompt(NEUTRAL)
+    clock.feed(GESTURE[step], 1.0)  # at once: quicker than a reaction
+    status = clock.feed(NEUTRAL, P.reaction_max_s + P.prompt_round_trip_s + 0.2)
+    if step is Step.BLINK:  # a blink of one's own is no failure, but no answer either
+        assert status.failure == "response_too_late"
+    else:
+        assert status.failure == "response_before_prompt"
+
+
+def test_a_smile_before_the_prompt_fails_the_step():
+    clock = Clock(challenge_of([Step.SMILE, Step.BLINK]))
+    clock.feed(NEUTRAL, P.baseline_s + 0.1)
+    status = clock.feed(SMILING, 0.5)  # during the wait, nothing asked yet
+    assert status.failure == "response_before_prompt" and status.finished
+
+
+@pytest.mark.parametrize("asked, done", [(Step.TURN_LEFT, Step.TURN_RIGHT), (Step.BLINK, Step.SMILE),
+                                         (Step.SMILE, Step.TURN_LEFT)])
+def test_another_gesture_than_the_one_asked_is_wrong(asked, done):
+    clock = Clock(challenge_of([asked]))
+    clock.feed(NEUTRAL, P.baseline_s + 0.1)
+    clock.until_prompt()
+    answer(clock, done)
+    assert clock.feed(NEUTRAL).failure == "wrong_gesture"
+
+
+def test_a_natural_blink_during_a_turn_step_is_no_wrong_gesture():
+    clock = Clock(challenge_of([Step.TURN_LEFT]))
+    clock.feed(NEUTRAL, P.baseline_s + 0.1)
+    clock.until_prompt()
+    clock.feed(NEUTRAL, 0.3)
+    clock.feed(EYES_CLOSED, 0.1)
+    answer(clock, Step.TURN_LEFT, reaction_s=0.3)
+    status = clock.feed(LEFT, DELAY + 0.2)
+    assert status.passed
+
+
+def test_a_blink_step_waits_for_a_blink_inside_its_window():
+    clock = Clock(challenge_of([Step.BLINK]))
+    clock.feed(NEUTRAL, P.baseline_s + 0.1)
+    clock.until_prompt()
+    clock.feed(EYES_CLOSED, 0.1)  # at once: a blink of one's own, ignored
+    status = clock.feed(NEUTRAL, 0.5)
+    assert not status.finished and status.prompting
+    clock.feed(EYES_CLOSED, 0.1)
+    assert clock.feed(NEUTRAL).passed
+
+
+def test_no_answer_within_the_window_is_too_late():
+    clock = Clock(challenge_of([Step.SMILE]))
+    clock.feed(NEUTRAL, P.baseline_s + 0.1)
+    clock.until_prompt()
+    status = clock.feed(NEUTRAL, P.reaction_max_s + P.prompt_round_trip_s - 0.2)
+    assert not status.finished and 0 < status.remaining_s < 0.4
+    status = clock.feed(NEUTRAL, 0.4)
+    assert status.failure == "response_too_late"
+
+
+def test_a_smile_too_weak_is_not_detected_rather_than_late():
+    clock = Clock(challenge_of([Step.SMILE]))
+    clock.feed(NEUTRAL, P.baseline_s + 0.1)
+    clock.until_prompt()
+    clock.feed(NEUTRAL, REACTION)
+    status = clock.feed(Gesture((P.neutral_max_smile + P.smile_min) / 2, 0.1, 0.0), P.gesture_complete_s + 0.2)
+    assert status.failure == "smile_not_detected"
+
+
+def test_a_gesture_released_before_the_next_prompt_is_not_held():
+    clock = Clock(challenge_of([Step.SMILE, Step.BLINK]))
+    clock.feed(NEUTRAL, P.baseline_s + 0.1)
+    clock.until_prompt()
+    answer(clock, Step.SMILE)
+    status = clock.feed(NEUTRAL, 0.2)  # back to rest before the blink's prompt came
+    assert status.failure == "gesture_not_held"
+
+
+def test_the_last_gesture_is_held_to_the_end():
+    clock = Clock(challenge_of([Step.TURN_RIGHT]))
+    clock.feed(NEUTRAL, P.baseline_s + 0.1)
+    clock.until_prompt()
+    answer(clock, Step.TURN_RIGHT)
+    status = clock.feed(RIGHT, DELAY / 2)
+    assert not status.finished and status.instruction == "turn_right"
+    assert clock.feed(NEUTRAL).failure == "gesture_not_held"
+
+
+def test_the_window_counts_from_when_the_prompt_was_shown():
+    challenge = challenge_of([Step.SMILE])
     clock = Clock(challenge)
-    status = clock.feed(HALF_SMILE, P.step_timeout_s - 0.5)
-    assert not status.finished and 0 < status.remaining_s <= 0.6
-    status = clock.feed(HALF_SMILE, 1.0)
+    clock.feed(NEUTRAL, P.baseline_s + 0.1)
+    clock.until_prompt()
+    challenge.prompt_shown(0, clock.t + 0.3)  # the frame showing it left 0.3 s later
+    clock.feed(NEUTRAL, 0.3 + P.reaction_min_s - 0.2)
+    clock.feed(SMILING, 0.5)  # a reaction to the scheduled time, too soon after the shown one
+    assert challenge.failure == "response_before_prompt"
+    assert [e.event for e in challenge.events].count("shown") == 1
+
+
+def test_thresholds_are_relative_to_the_customers_own_neutral():
+    """A face that rests at blink 0.22 and 6 degrees to its left: its blink and turn are judged from there."""
+    rest = Gesture(0.02, 0.22, 6.0)
+    baseline = Baseline.measure([rest] * 20, P)
+    levels = baseline.levels(P)
+    assert levels[Step.BLINK] == (pytest.approx(0.32), pytest.approx(0.52))
+    assert baseline.value(Step.TURN_LEFT, Gesture(0.0, 0.0, 6.0 + P.turn_yaw_deg)) == pytest.approx(P.turn_yaw_deg)
+    # Clamped: a face smiling or turned from the start does not lower its own bar.
+    tilted = Baseline.measure([Gesture(0.8, 0.9, 40.0)] * 5, P)
+    assert (tilted.smile, tilted.blink, tilted.yaw) == (P.neutral_max_smile, P.blink_open, P.turn_yaw_deg / 2)
+    challenge = challenge_of([Step.TURN_LEFT])
+    clock = Clock(challenge)
+    clock.feed(rest, P.baseline_s + 0.1)
+    clock.until_prompt(rest)
+    clock.feed(rest, REACTION)
+    turned = Gesture(0.02, 0.22, 6.0 + P.turn_yaw_deg + 2)  # 28 degrees: a turn of 22 from this face's rest
+    assert clock.feed(turned, P.turn_hold_s + DELAY + 0.2).passed
+
+
+def test_losing_the_face_resets_the_hold():
+    clock = Clock(challenge_of([Step.SMILE]))
+    clock.feed(NEUTRAL, P.baseline_s + 0.1)
+    clock.until_prompt()
+    clock.feed(NEUTRAL, REACTION)
+    clock.feed(SMILING, P.smile_hold_s - 2 * DT)
+    status = clock.feed(None)
+    status = clock.feed(SMILING, P.smile_hold_s - 2 * DT)
+    assert status.instruction == "smile" and not status.finished, "the hold before the face was lost must not count"
+    assert clock.feed(SMILING, DELAY + 0.3).passed
+
+
+@pytest.mark.parametrize("step", list(Step))
+def test_an_unlocked_challenge_times_out_with_the_step_reason(step):
+    challenge = challenge_of([step], locked=False, delays=None)
+    clock = Clock(challenge)
+    status = clock.feed(NEUTRAL, P.baseline_s + P.step_timeout_s - 0.5)
+    assert not status.finished and 0 < status.remaining_s <= 0.7
+    status = clock.feed(NEUTRAL, 1.0)
     assert status.finished and not status.passed
     assert status.failure == FAILURE_REASON[step] and challenge.timed_out
-    assert challenge.events[-1].event == "failed" and "timeout" in challenge.events[-1].detail
+
+
+def test_an_unlocked_challenge_takes_the_gesture_any_time_in_its_step():
+    clock = Clock(challenge_of([Step.SMILE, Step.BLINK], locked=False, delays=None))
+    clock.feed(NEUTRAL, P.baseline_s + 4.0)
+    clock.feed(SMILING, P.smile_hold_s + 0.1)
+    clock.feed(NEUTRAL, 3.0)  # released at once: nothing to hold for without a script
+    clock.feed(EYES_CLOSED, 0.1)
+    assert clock.feed(NEUTRAL).passed
 
 
 def test_session_timeout_applies_across_steps():
-    policy = P.replace(step_timeout_s=4.0, session_timeout_s=5.0)
-    challenge = Challenge([Step.BLINK, Step.SMILE], policy)
+    policy = P.replace(session_timeout_s=P.baseline_s + 1.0)
+    challenge = challenge_of([Step.BLINK, Step.SMILE], policy)
     clock = Clock(challenge)
-    clock.feed(NEUTRAL, 2.5)  # the blink step waits 2.5 s, then the blink
-    do_step(clock, Step.BLINK)
-    status = clock.feed(HALF_SMILE, 2.0)  # 2 s into the smile step: step time left, session time not
-    assert status.step is Step.SMILE and status.remaining_s < 1.0
-    status = clock.feed(HALF_SMILE, 1.0)
-    assert status.failure == "smile_not_detected" and challenge.timed_out
+    status = clock.feed(NEUTRAL, P.baseline_s + 1.2)
+    assert status.failure == "blink_not_detected" and challenge.timed_out
 
 
 def test_fail_ends_the_challenge_once():
-    challenge = Challenge([Step.SMILE, Step.BLINK], P)
+    challenge = challenge_of([Step.SMILE, Step.BLINK])
     clock = Clock(challenge)
-    clock.feed(NEUTRAL)
+    clock.feed(NEUTRAL, P.baseline_s + 0.1)
     challenge.fail(clock.t, "face_changed", "similarity 0.1")
     challenge.fail(clock.t, "document_mismatch")
     status = clock.feed(NEUTRAL)
     assert status.finished and status.failure == "face_changed" and not status.passed
-    assert [e.event for e in challenge.events] == ["started", "failed"]
+    assert [e.event for e in challenge.events] == ["measured", "started", "failed"]
     assert not challenge.timed_out
 
 
 def test_peaks_are_recorded_for_the_verdict():
-    challenge = Challenge([Step.SMILE], P)
+    challenge = challenge_of([Step.SMILE])
     clock = Clock(challenge)
-    clock.feed(signals(smile=0.42))
-    assert challenge.peak["smile"] == pytest.approx(0.42)
+    clock.feed(NEUTRAL, P.baseline_s + 0.1)
+    clock.feed(Gesture(0.22, 0.1, 0.0))
+    assert challenge.peak["smile"] == pytest.approx(0.22)
 
 
 def test_parse_steps():
@@ -183,18 +292,30 @@ def test_parse_steps():
         parse_steps(" , ")
     with pytest.raises(ValueError):
         Challenge([], P)
+    with pytest.raises(ValueError, match="delay"):
+        Challenge([Step.SMILE], P, delays=[1.0])
 
 
-def test_random_steps_are_distinct_and_never_both_turns():
+def test_random_steps_hold_a_smile_or_a_turn_and_vary():
+    """Composition (issue 11): distinct steps within the policy's count, never blink alone; both
+    turns may now be asked (the order of gestures is what a recording cannot know)."""
     rng = secrets.SystemRandom()
     seen = set()
     for _ in range(300):
         steps = random_steps(P, rng)
         assert P.challenge_steps_min <= len(steps) <= P.challenge_steps_max
         assert len(set(steps)) == len(steps)
-        assert not {Step.TURN_LEFT, Step.TURN_RIGHT} <= set(steps)
+        assert set(steps) - {Step.BLINK}, "never blink alone"
         seen.add(tuple(steps))
     assert len(seen) > 10, "the order must vary from session to session"
+    one = P.replace(challenge_steps_min=1, challenge_steps_max=1)
+    assert all(random_steps(one, rng)[0] is not Step.BLINK for _ in range(100))
+
+
+def test_random_delays_are_within_the_policy():
+    delays = random_delays(P, 500, secrets.SystemRandom())
+    assert min(delays) >= P.prompt_delay_min_s and max(delays) <= P.prompt_delay_max_s
+    assert len(set(delays)) > 100
 
 
 # -- verdict ---------------------------------------------------------------------------------
@@ -234,6 +355,11 @@ CASES = {
     "spoof_suspected": ({"passive_scores": [0.1] * 10}, {"spoof_suspected"}),
     "low_quality": ({"quality_ok_frames": 10}, {"low_quality"}),
     "frozen_video": ({"frozen_frames": 39}, {"frozen_video"}),
+    "response_before_prompt": ({"challenge_failure": "response_before_prompt"}, {"response_before_prompt"}),
+    "response_too_late": ({"challenge_failure": "response_too_late"}, {"response_too_late"}),
+    "wrong_gesture": ({"challenge_failure": "wrong_gesture"}, {"wrong_gesture"}),
+    "gesture_not_held": ({"challenge_failure": "gesture_not_held"}, {"gesture_not_held"}),
+    "no_challenge_script": ({"challenge_locked": False}, {"no_challenge_script"}),
 }
 
 

@@ -73,22 +73,25 @@ def people():
     return result
 
 
-@pytest.mark.parametrize("step, reason, peak, limit", [
-    (Step.SMILE, "smile_not_detected", "smile", DEFAULT_POLICY.smile_min),
-    (Step.BLINK, "blink_not_detected", "blink", DEFAULT_POLICY.blink_closed),
+@pytest.mark.parametrize("step, peak, limit", [
+    (Step.SMILE, "smile", DEFAULT_POLICY.smile_min),
+    (Step.BLINK, "blink", DEFAULT_POLICY.blink_closed),
 ])
-def test_a_moving_still_photo_fails_smile_and_blink(people, step, reason, peak, limit):
+def test_a_moving_still_photo_fails_smile_and_blink(people, step, peak, limit):
     photo, document = people[PERSON_A]
-    policy = DEFAULT_POLICY.replace(step_timeout_s=5.0)  # the step only needs to time out
+    policy = DEFAULT_POLICY
+    # Long enough for the baseline, the longest wait and the whole reaction window.
+    seconds = policy.baseline_s + policy.prompt_delay_max_s + policy.reaction_max_s + policy.prompt_round_trip_s + 1.0
     with VerificationSession(document, policy, steps=[step], passive=None) as session:
-        run(session, moving_still(photo, policy.step_timeout_s + 1.0))
+        run(session, moving_still(photo, seconds))
         verdict = session.finish()
     m = session.measurements
     print(f"\n{step.value}: faces {m.frames_with_face}/{m.frames}, peak {peak} "
           f"{verdict.scores.get('peak_' + peak)}, similarity {verdict.scores['similarity']}, "
           f"frozen {verdict.scores['frozen_fraction']:.2f}; reasons {verdict.reasons}")
     assert verdict.decision == "review"
-    assert {reason, "challenge_timeout", "passive_unavailable"} <= set(verdict.reasons)
+    # The photo never answers the prompt (prompt-locked challenge: was the step's *_not_detected on timeout).
+    assert {"response_too_late", "passive_unavailable"} <= set(verdict.reasons)
     # The photo is tracked and is the document's person: only liveness fails.
     assert not {"no_face", "face_changed", "document_mismatch", "frozen_video"} & set(verdict.reasons)
     assert m.frames_with_face >= 0.95 * m.frames
@@ -188,11 +191,12 @@ CLIPS = {
 
 @pytest.fixture(scope="module")
 def tracked():
-    """Each clip run through a session with no deadline (tracked to the end)."""
+    """Each clip run through a session with no deadline (tracked to the end), its challenge
+    unlocked as for a recording without a script (the clips answer no prompt)."""
     policy = DEFAULT_POLICY.replace(step_timeout_s=1e9, session_timeout_s=1e9)
     results = {}
     for name, (path, count, steps) in CLIPS.items():
-        with VerificationSession(None, policy, steps=steps, passive=None) as session:
+        with VerificationSession(None, policy, steps=steps, passive=None, locked=False) as session:
             frames = run(session, ((f.image, f.timestamp_s) for f in iter_video(path, max_frames=count)))
             verdict = session.finish()
             results[name] = (session.measurements, session.evidence(), verdict, frames)
@@ -244,3 +248,50 @@ def test_yaw_sign_is_the_persons_own_left(tracked, name):
     print(f"\n{name}: {len(frames)} turned frames, yaw sign agrees with the landmarks in {np.mean(agree):.0%}")
     assert len(frames) >= 20
     assert np.mean(agree) >= 0.95
+
+
+# -- the prompt-locked challenge on real frames -------------------------------------------------
+
+CAP12_SMILE_ONSET_S = 7.0  # cap12 rests from its start, smiles from 7.0 to 9.9 s (its signal trace)
+
+
+@pytest.fixture(scope="module")
+def cap12_frames():
+    """cap12's first 10.5 s, every other frame (12.5 frames/s, about the live server's rate)."""
+    return [(f.image, f.timestamp_s) for f in iter_video(CLIPS["cap12"][0], max_frames=263) if f.index % 2 == 0]
+
+
+def _clip_frame(frames, clip_t: float):
+    return min(frames, key=lambda f: abs(f[1] - clip_t))[0]
+
+
+def test_a_real_smile_spliced_to_follow_the_prompt_passes(cap12_frames):
+    """The honest customer on real frames: cap12 at rest until the prompt, then its own smile
+    starting a reaction time (0.8 s) after it."""
+    rest_end = CAP12_SMILE_ONSET_S - 1.5
+    with VerificationSession(None, steps=[Step.SMILE], passive=None) as session:
+        t, prompt_t, result = 0.0, None, None
+        while result is None or result.verdict is None:
+            if prompt_t is None:
+                image = _clip_frame(cap12_frames, t % rest_end)
+            else:  # from 0.3 s before the clip's smile, so that its onset comes 0.8 s after the prompt
+                image = _clip_frame(cap12_frames, CAP12_SMILE_ONSET_S - 0.3 + (t - prompt_t - 0.5))
+            result = session.process(image, t)
+            if result.challenge.prompting and prompt_t is None:
+                prompt_t = t
+            t += 0.08
+            assert t < 20
+        verdict = session.finish()
+    events = [(e["event"], e["detail"]) for e in verdict.timeline]
+    print(f"\ncap12 spliced: {events}; reasons {verdict.reasons}")
+    assert ("held", "") in events and not {"smile_not_detected", "response_too_late", "response_before_prompt",
+                                            "wrong_gesture", "gesture_not_held"} & set(verdict.reasons)
+
+
+def test_the_same_clip_played_as_recorded_does_not_answer_the_prompt(cap12_frames):
+    """The replay: cap12 from its start smiles at 7.0 s, whatever the prompt said and when."""
+    with VerificationSession(None, steps=[Step.SMILE], passive=None) as session:
+        run(session, cap12_frames)
+        verdict = session.finish()
+    print(f"\ncap12 as recorded: reasons {verdict.reasons}")
+    assert "response_too_late" in verdict.reasons

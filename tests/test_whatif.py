@@ -19,9 +19,14 @@ DT = 0.05  # 20 frames/s
 NEUTRAL = Gesture(0.05, 0.1, 1.0)
 
 
+DELAY = 1.0  # every prompt's wait: the first prompt comes at baseline_s + DELAY - prompt_delay_min_s
+FIRST_PROMPT_S = P.baseline_s + DELAY - P.prompt_delay_min_s
+REACTION_S = 0.8
+
+
 def record(steps, gestures, policy=P, document_reason=None, similarity=0.7, stop_at_finish=True):
     """A session as the live one runs it: one observation per gesture, an identity sample every 10 frames."""
-    tally = Tally(policy, steps, document_reason, passive_available=True)
+    tally = Tally(policy, steps, document_reason, passive_available=True, delays=[DELAY] * (len(steps) + 1))
     pending = None
     for index, gesture in enumerate(gestures):
         t = index * DT
@@ -43,13 +48,18 @@ def reasons(m, policy=P):
     return reasons_for(m, policy, scores_of(m, policy))
 
 
+WEAK_SMILE = 0.36  # between the neutral face and smile_min (0.40): a smile too weak
+LOWER_SMILE_MIN = 0.33  # a threshold it would reach
+
+
 def smile_session(peak: float):
-    """A neutral second, then a smile of ``peak`` held until the step times out."""
-    return [NEUTRAL] * 20 + [Gesture(peak, 0.1, 1.0)] * int(P.step_timeout_s / DT + 5)
+    """A neutral face, then a smile of ``peak`` a reaction time after the first prompt, held to the end."""
+    rest = round((FIRST_PROMPT_S + REACTION_S) / DT)
+    return [NEUTRAL] * rest + [Gesture(peak, 0.1, 1.0)] * int(P.step_timeout_s / DT + 5)
 
 
 def test_the_trace_round_trips_through_json_exactly():
-    _, trace = record([Step.SMILE, Step.BLINK], smile_session(0.5))
+    _, trace = record([Step.SMILE, Step.BLINK], smile_session(WEAK_SMILE))
     again = SessionTrace.from_dict(json.loads(json.dumps(trace.to_dict())))
     assert again == trace
 
@@ -81,46 +91,46 @@ def test_the_passive_model_is_due_on_every_nth_frame_with_a_face():
 
 
 def test_replay_under_the_recorded_policy_gives_the_recorded_measurements():
-    m, trace = record([Step.SMILE], smile_session(0.5))
+    m, trace = record([Step.SMILE], smile_session(WEAK_SMILE))
     replayed = replay(trace, P)
     assert replayed.exact and replayed.measurements == m
-    assert set(replayed.reasons(P)) == {"smile_not_detected", "challenge_timeout"}
+    assert set(replayed.reasons(P)) == {"smile_not_detected"}
 
 
 def test_a_smile_below_the_threshold_is_accepted_when_the_threshold_is_lowered():
-    m, trace = record([Step.SMILE], smile_session(0.5))
-    assert set(reasons(m)) == {"smile_not_detected", "challenge_timeout"}
-    policy = P.replace(smile_min=0.45)
+    m, trace = record([Step.SMILE], smile_session(WEAK_SMILE))
+    assert set(reasons(m)) == {"smile_not_detected"}
+    policy = P.replace(smile_min=LOWER_SMILE_MIN)
     lower = replay(trace, policy)
-    assert lower.exact and lower.reasons(policy) == []  # it passes at the first held smile, and the session ends there
+    assert lower.exact and lower.reasons(policy) == []  # it passes, held to the end, and the session ends there
     assert lower.measurements.frames < m.frames
 
 
 def test_a_case_without_a_document_stays_in_review_whatever_the_thresholds():
     _, trace = record([Step.SMILE], smile_session(0.9), document_reason="no_document")
-    lenient = P.replace(**{"smile_min": 0.1, "match_threshold": 0.0, "passive_threshold": 0.0,
+    lenient = P.replace(**{"smile_min": LOWER_SMILE_MIN, "match_threshold": 0.0, "passive_threshold": 0.0,
                            "min_quality_fraction": 0.0, "continuity_threshold": 0.0})
     assert "no_document" in replay(trace, lenient).reasons(lenient)
 
 
 def test_a_replay_that_asks_for_another_step_than_the_customer_saw_is_approximate():
-    m, trace = record([Step.SMILE, Step.BLINK], smile_session(0.5))
-    policy = P.replace(smile_min=0.45)
+    m, trace = record([Step.SMILE, Step.BLINK], smile_session(WEAK_SMILE))
+    policy = P.replace(smile_min=LOWER_SMILE_MIN)
     lower = replay(trace, policy)
     # The customer kept smiling where the replay asks for a blink: the rest answered another instruction.
     assert not lower.exact and "blink_not_detected" in lower.reasons(policy)
 
 
-def test_a_longer_timeout_than_the_recording_is_approximate():
-    _, trace = record([Step.SMILE], smile_session(0.5))
-    assert not replay(trace, P.replace(step_timeout_s=60.0)).exact
+def test_a_longer_allowance_than_the_recording_is_approximate():
+    _, trace = record([Step.SMILE], smile_session(WEAK_SMILE))
+    assert not replay(trace, P.replace(gesture_complete_s=60.0)).exact
 
 
 def test_a_stream_stopped_by_the_customer_replays_exactly_to_its_end():
-    gestures = [NEUTRAL] * 20 + [Gesture(0.5, 0.1, 1.0)] * 30  # stopped after 2.5 s, mid-step
+    gestures = [NEUTRAL] * round((FIRST_PROMPT_S + 0.5) / DT)  # stopped 0.5 s after the prompt, before an answer
     m, trace = record([Step.SMILE], gestures, stop_at_finish=False)
     assert "stopped_early" in reasons(m) and not trace.ended_by_challenge
-    later = replay(trace, P.replace(step_timeout_s=60.0))
+    later = replay(trace, P.replace(reaction_max_s=6.0))
     assert later.exact and later.measurements == m
 
 
@@ -130,6 +140,45 @@ def test_continuity_is_replayed_from_the_recorded_similarities():
     stricter = replay(trace, P.replace(continuity_threshold=0.4))
     assert stricter.exact and "document_mismatch" in stricter.reasons(P)
     assert stricter.measurements.frames < m.frames  # stopped at the second low sample
+
+
+def test_a_slow_answer_is_replayed_under_a_wider_reaction_window():
+    """The prompt-locked fields replay: a smile 2.8 s after the prompt is late now, in time under 3.5 s."""
+    slow = round((FIRST_PROMPT_S + 2.8) / DT)
+    m, trace = record([Step.SMILE], [NEUTRAL] * slow + [Gesture(0.9, 0.1, 1.0)] * 80, stop_at_finish=False)
+    assert set(reasons(m)) == {"response_too_late"}
+    wider = P.replace(reaction_max_s=3.5)
+    replayed = replay(trace, wider)
+    assert replayed.reasons(wider) == []
+    assert {"reaction_max_s", "reaction_min_s", "prompt_round_trip_s", "baseline_s"} <= set(REPLAYED_FIELDS)
+
+
+def test_when_the_prompt_was_shown_is_kept_and_replayed():
+    tally = Tally(P, [Step.SMILE], None, passive_available=True, delays=[DELAY, DELAY])
+    shown_at = None
+    for index in range(200):
+        t = index * DT
+        # The customer smiles 0.5 s after the scheduled prompt: only 0.2 s after the frame showing it left.
+        gesture = Gesture(0.9, 0.1, 1.0) if t >= FIRST_PROMPT_S + 0.5 else NEUTRAL
+        status = tally.frame(FrameObservation(t, True, False, gesture, True, 0.9, 1.0))
+        if status.prompting and shown_at is None:
+            shown_at = t + 0.3
+            tally.prompt_shown(0, shown_at)
+        if status.finished:
+            break
+    m = tally.finish()
+    assert m.challenge_failure == "response_before_prompt"
+    again = SessionTrace.from_dict(json.loads(json.dumps(tally.trace.to_dict())))
+    assert again == tally.trace and again.shown[0].t == shown_at
+    replayed = replay(again, P)
+    assert replayed.exact and replayed.measurements == m
+
+
+def test_a_trace_from_before_prompt_locking_replays_as_unlocked():
+    _, trace = record([Step.SMILE], smile_session(0.9))
+    old = {k: v for k, v in trace.to_dict().items() if k not in ("delays", "prompt_at", "locked", "shown")}
+    old["format"] = 1
+    assert "no_challenge_script" in replay(SessionTrace.from_dict(old), P).reasons(P)
 
 
 def test_the_replay_reads_no_threshold_of_the_verdict_itself():
@@ -153,17 +202,17 @@ def what_if(cases, policy):
 
 
 def test_what_if_accepts_the_genuine_weak_smile_under_a_lower_smile_threshold():
-    _, trace = record([Step.SMILE], smile_session(0.5))
-    cases = [labelled(True, trace, ["smile_not_detected", "challenge_timeout"])]
+    _, trace = record([Step.SMILE], smile_session(WEAK_SMILE))
+    cases = [labelled(True, trace, ["smile_not_detected"])]
     now = what_if(cases, P)
     assert (now.bpcer, now.changed, now.exact, now.diverged, now.score_only) == (1.0, 0, 1, 0, 0)
-    lower = what_if(cases, P.replace(smile_min=0.45))
+    lower = what_if(cases, P.replace(smile_min=LOWER_SMILE_MIN))
     assert (lower.bpcer, lower.changed, lower.exact) == (0.0, 1, 1)
 
 
 def test_what_if_keeps_an_attack_without_a_document_in_review():
     _, trace = record([Step.SMILE], smile_session(0.9), document_reason="no_document")
-    lenient = P.replace(smile_min=0.1, match_threshold=0.0, passive_threshold=0.0)
+    lenient = P.replace(smile_min=LOWER_SMILE_MIN, match_threshold=0.0, passive_threshold=0.0)
     assert what_if([labelled(False, trace, ["no_document"])], lenient).apcer == 0.0
 
 
@@ -176,10 +225,10 @@ def test_old_cases_without_a_trace_use_the_score_only_rule_and_are_counted():
 
 
 def test_the_passive_sweep_reuses_the_replays_without_changing_the_result():
-    _, weak = record([Step.SMILE], smile_session(0.5))
+    _, weak = record([Step.SMILE], smile_session(WEAK_SMILE))
     _, strong = record([Step.SMILE], smile_session(0.9))
     cases = [labelled(True, weak, ["smile_not_detected"]), labelled(False, strong, verdict="accepted"),
              labelled(False, None, ["spoof_suspected"], {"passive": 0.3, "similarity": 0.7})]
-    policy = P.replace(smile_min=0.45)
+    policy = P.replace(smile_min=LOWER_SMILE_MIN)
     for threshold, result in passive_sweep(redecide(cases, policy), policy, points=11):
         assert result == what_if(cases, policy.replace(passive_threshold=threshold))

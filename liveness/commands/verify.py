@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from tqdm import tqdm
 
 from ..challenge import parse_steps
+from ..challenge_script import load_script, script_key
+from ..cli import CommandError
 from ..i18n import t
 from ..media import read_image
 from ..pipeline import verify_video
@@ -15,14 +18,18 @@ from ..policy import DEFAULT_POLICY
 
 def _run(args) -> int:
     document = read_image(args.document) if args.document else None
+    if args.challenge and args.challenge_script:
+        raise CommandError("give --challenge or --challenge-script, not both (a script names its steps)")
     steps = parse_steps(args.challenge) if args.challenge else None
+    script = load_script(Path(args.challenge_script).read_text(), script_key()) if args.challenge_script else None
     with tqdm(unit="frame", desc="verify", disable=args.json) as bar:
         def progress(done, total):
             bar.total = total
             bar.update(done - bar.n)
 
         result = verify_video(args.video, document=document, steps=steps, policy=DEFAULT_POLICY,
-                              progress=progress, annotated_out=args.annotated, lang=args.lang)
+                              progress=progress, annotated_out=args.annotated, lang=args.lang,
+                              script=script)
     if args.json:
         print(json.dumps(result.to_dict()))
         return 0
@@ -44,7 +51,11 @@ def register(sub) -> None:
     parser = sub.add_parser("verify", help="run a whole verification on a recorded video")
     parser.add_argument("--video", required=True, help="recorded session (MP4, MOV, WebM, AVI, MJPEG)")
     parser.add_argument("--document", help="photo of the ID document")
-    parser.add_argument("--challenge", help="steps asked, comma-separated: smile,blink,turn_left,turn_right "
+    parser.add_argument("--challenge-script", metavar="FILE",
+                        help="the signed challenge script the recording answers (python -m liveness "
+                             "challenge-script); without one the verdict is review: no_challenge_script")
+    parser.add_argument("--challenge", help="without a script: the steps asked, comma-separated: "
+                                            "smile,blink,turn_left,turn_right, checked for the reviewers only "
                                             "(default: a random challenge)")
     parser.add_argument("--annotated", help="write an annotated MP4 here")
     parser.add_argument("--lang", choices=("pt", "en"), default="pt")

@@ -225,6 +225,18 @@ def unpack(case_id: str, data: bytes) -> Evidence:
         )
 
 
+def settings_keys(config: Settings, key: str | None = None) -> list[bytes]:
+    """The evidence keys the deployment asks for (the first seals): ``key`` beats the environment."""
+    text = key or config.evidence_key
+    if not text:
+        if config.production:
+            raise EvidenceKeyMissing(
+                "production mode needs an evidence key: set LIVENESS_EVIDENCE_KEY "
+                "(or evidence_key in Streamlit secrets)")
+        text = _demo_key(config.var_dir)
+    return parse_keys(text)
+
+
 class EvidenceVault:
     """Seals, stores, opens and deletes evidence files under one directory."""
 
@@ -240,14 +252,7 @@ class EvidenceVault:
     def from_settings(cls, config: Settings, key: str | None = None,
                       directory: Path | None = None) -> "EvidenceVault":
         """The vault the deployment asks for: ``key`` beats the environment."""
-        text = key or config.evidence_key
-        if not text:
-            if config.production:
-                raise EvidenceKeyMissing(
-                    "production mode needs an evidence key: set LIVENESS_EVIDENCE_KEY "
-                    "(or evidence_key in Streamlit secrets)")
-            text = _demo_key(config.var_dir)
-        return cls(directory or config.evidence_dir, parse_keys(text))
+        return cls(directory or config.evidence_dir, settings_keys(config, key))
 
     def derive_key(self, purpose: str) -> bytes:
         """A key for another use (signing capture links), derived from the sealing key:
