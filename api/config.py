@@ -17,6 +17,8 @@ class ApiSettings:
     public_url: str  # where customers reach the Streamlit app: the capture_url's base
     max_json_bytes: int  # request bodies other than video uploads (a base64 document photo fits)
     max_video_bytes: int  # POST /v1/verifications
+    max_video_s: float  # longest recording taken
+    sync_video_s: float  # recordings up to this long are answered with the verdict, longer ones with a job
     webhook_retry: RetryPolicy
     webhook_poll_s: float
 
@@ -36,6 +38,8 @@ def api_settings() -> ApiSettings:
         public_url=os.environ.get("LIVENESS_PUBLIC_URL", "http://localhost:8501").rstrip("/"),
         max_json_bytes=int(_number("LIVENESS_API_MAX_BODY_MB", 10) * MB),
         max_video_bytes=int(_number("LIVENESS_API_MAX_VIDEO_MB", 50) * MB),
+        max_video_s=_number("LIVENESS_API_MAX_VIDEO_S", 60),
+        sync_video_s=_number("LIVENESS_API_SYNC_VIDEO_S", 15),
         webhook_retry=RetryPolicy(base_s=_number("LIVENESS_WEBHOOK_RETRY_BASE_S", 5.0),
                                   max_attempts=int(_number("LIVENESS_WEBHOOK_MAX_ATTEMPTS", 8))),
         webhook_poll_s=_number("LIVENESS_WEBHOOK_POLL_S", 1.0),

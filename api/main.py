@@ -6,6 +6,7 @@ import liveness  # noqa: F401  (must come first: native load order)
 
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, HTTPException, Request
@@ -19,7 +20,7 @@ from liveness.store.policies import current_policy
 
 from .config import api_settings
 from .middleware import Audit, BodyLimit, BodyTooLarge
-from .routers import health, sessions
+from .routers import health, sessions, verifications
 from .webhooks import WebhookSender
 
 log = logging.getLogger(__name__)
@@ -50,12 +51,15 @@ async def lifespan(app: FastAPI):
     app.state.store = open_store()
     app.state.enroller, app.state.models_error = None, None
     threading.Thread(target=_load_models, args=(app,), name="load-models", daemon=True).start()
+    # Uploaded videos are analysed one at a time: two cores, and the live page shares them.
+    app.state.verifier = ThreadPoolExecutor(max_workers=1, thread_name_prefix="verification")
     sender = WebhookSender(app.state.store, app.state.settings)
     sender.start()
     try:
         yield
     finally:
         sender.stop()
+        app.state.verifier.shutdown(wait=True, cancel_futures=True)
         app.state.store.close()
 
 
@@ -85,7 +89,7 @@ def create_app() -> FastAPI:
     async def too_large(_request: Request, _exc: BodyTooLarge):
         return JSONResponse({"detail": "request body over the limit"}, 413)
 
-    for router in (health.router, sessions.router):
+    for router in (health.router, sessions.router, verifications.router):
         app.include_router(router)
     app.add_middleware(Audit, store_of=lambda: app.state.store)
     app.add_middleware(BodyLimit, limit_for=lambda path: settings.max_video_bytes

@@ -29,18 +29,28 @@ class SessionFields(BaseModel):
     callback_url: str | None = Field(None, max_length=2000, pattern=r"^https?://[^\s]+$",
                                      description="receives the signed webhooks of this session")
     locale: Literal["pt-BR", "en"] = Field("pt-BR", description="language of the capture page")
-    mode: Literal["live"] = Field("live", description="live: the customer's capture page over WebRTC")
+    mode: Literal["live", "recorded"] = Field(
+        "live", description="live: the customer's capture page over WebRTC; recorded: the bank's app records "
+                            "a video answering the returned challenge script and uploads it to /v1/verifications")
 
 
 class SessionCreate(SessionFields):
     document: str = Field(min_length=1, description="the ID document photo, JPEG or PNG, base64")
 
 
+class Prompt(BaseModel):
+    step: Literal["smile", "blink", "turn_left", "turn_right"]
+    prompt_at_s: float = Field(description="when the capturing app shows this prompt, from the recording's start")
+
+
 class SessionCreated(BaseModel):
     session_id: str
     status: Status
-    capture_url: str = Field(description="send the customer here; single use, expires with the session")
+    capture_url: str | None = Field(description="mode live: send the customer here; single use, expires with "
+                                                "the session")
     expires_at: datetime
+    challenge_script: str | None = Field(None, description="mode recorded: the signed script the video answers")
+    challenge: list[Prompt] | None = Field(None, description="mode recorded: the prompts to show while recording")
 
 
 class Decision(BaseModel):
@@ -68,6 +78,11 @@ class Session(BaseModel):
     policy_digest: str | None
     model_versions: dict[str, str]
     decision: Decision | None = Field(description="the reviewer's, once made")
+
+
+class VerificationStarted(BaseModel):
+    job_id: str = Field(description="poll GET /v1/verifications/{job_id} (the session id)")
+    status: Status
 
 
 class Health(BaseModel):

@@ -40,7 +40,7 @@ def test_schemathesis_finds_no_failure(tmp_path):
             capture_output=True, text=True, timeout=600)
     print(run.stdout[-2500:])
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
-    assert "4 selected / 4 total" in run.stdout
+    assert "6 selected / 6 total" in run.stdout
     text = report.read_text()
     assert "error_has_message" in text  # the custom check ran
     events = [json.loads(line) for line in text.splitlines() if line.strip()]

@@ -13,12 +13,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from liveness.matching import DocumentEnroller
+from liveness.challenge_script import issue_script, script_key, sign
+from liveness.matching import DocumentEnroller, EnrolledFace
 from liveness.media import MediaError, read_image, sniff
 from liveness.store import LockedOut, Store, api_sessions, cases, sessions
 from liveness.store.api_clients import ClientInfo
 from liveness.store.policies import current_policy
-from liveness.store.sessions import SessionTicket
+from liveness.store.sessions import SessionGrant, SessionTicket
 
 from ..config import ApiSettings
 from ..deps import get_enroller, get_settings, get_store, require_scope
@@ -69,32 +70,53 @@ async def _read_request(request: Request, settings: ApiSettings) -> tuple[Sessio
     raise HTTPException(415, "send application/json (document in base64) or multipart/form-data")
 
 
-def _open(store: Store, enroller: DocumentEnroller, settings: ApiSettings, client: ClientInfo,
-          fields: SessionFields, document: bytes) -> tuple[int, dict]:
+def read_document(document: bytes):
+    """The document photo decoded (JPEG or PNG only); HTTPException 422 otherwise."""
     if sniff(document[:16]) not in DOCUMENT_KINDS:
         raise HTTPException(422, "document: a JPEG or PNG photo is required")
     try:
-        image = read_image(document)
+        return read_image(document)
     except MediaError as error:
         raise HTTPException(422, f"document: {error}") from None
+
+
+def open_grant(store: Store, customer_ref: str) -> SessionGrant:
+    """A store session for the customer; 429 while they are locked out."""
     try:
-        grant = sessions.open_session(store, fields.customer_ref)
+        return sessions.open_session(store, customer_ref)
     except LockedOut as error:
         raise HTTPException(429, str(error), headers={"Retry-After": str(max(1, int(
             (error.until - store.now()).total_seconds())))}) from None
-    enrolled = enroller.enroll(image, current_policy(store).policy)
-    if not enrolled.ok:
-        # A failed attempt, as on the app's page: probing documents counts toward the lockout.
-        cases.record_failure(store, SessionTicket(grant.session_id, fields.customer_ref, None),
-                             f"document {enrolled.reason}")
-        messages = {"no_face": "no face found on the document",
-                    "multiple_faces": "the document shows more than one face of similar size"}
-        return 422, {"detail": messages[enrolled.reason], "reason": f"document_{enrolled.reason}"}
+
+
+def document_refusal(store: Store, grant: SessionGrant, customer_ref: str, enrolled: EnrolledFace) -> dict | None:
+    """The 422 body for a document without one usable face, counted as a failed attempt
+    (as on the app's page: probing documents counts toward the lockout); None when usable."""
+    if enrolled.ok:
+        return None
+    cases.record_failure(store, SessionTicket(grant.session_id, customer_ref, None), f"document {enrolled.reason}")
+    messages = {"no_face": "no face found on the document",
+                "multiple_faces": "the document shows more than one face of similar size"}
+    return {"detail": messages[enrolled.reason], "reason": f"document_{enrolled.reason}"}
+
+
+def _open(store: Store, enroller: DocumentEnroller, settings: ApiSettings, client: ClientInfo,
+          fields: SessionFields, document: bytes) -> tuple[int, dict]:
+    image = read_document(document)
+    grant = open_grant(store, fields.customer_ref)
+    policy = current_policy(store).policy
+    refused = document_refusal(store, grant, fields.customer_ref, enroller.enroll(image, policy))
+    if refused:
+        return 422, refused
+    script = issue_script(policy) if fields.mode == "recorded" else None
+    signed = sign(script, script_key()) if script else None
     view, token = api_sessions.open_api_session(
         store, client.id, grant, fields.customer_ref, document, fields.operation, fields.callback_url,
-        fields.locale, fields.mode, client.actor)
+        fields.locale, fields.mode, client.actor, challenge_script=signed)
     return 201, {"session_id": view.session_id, "status": view.status, "expires_at": view.expires_at.isoformat(),
-                 "capture_url": f"{settings.public_url}{CAPTURE_PAGE}?session={token}"}
+                 "capture_url": None if script else f"{settings.public_url}{CAPTURE_PAGE}?session={token}",
+                 "challenge_script": signed,
+                 "challenge": script and [{"step": step.value, "prompt_at_s": at} for step, at in script.steps]}
 
 
 @router.post(

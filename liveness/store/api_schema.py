@@ -48,6 +48,7 @@ class ApiSession(Base):
     mode: Mapped[str] = mapped_column(sa.String(16))
     nonce_sealed: Mapped[bytes] = mapped_column(sa.LargeBinary)
     document_sealed: Mapped[bytes | None] = mapped_column(sa.LargeBinary)  # dropped once the case is recorded
+    challenge_script: Mapped[str | None] = mapped_column(sa.Text)  # mode "recorded": the signed script issued
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     capture_opened_at: Mapped[datetime | None]

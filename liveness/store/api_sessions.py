@@ -33,7 +33,7 @@ from .sessions import SessionGrant
 from .store import Store
 
 STATUSES = ("created", "in_progress", "accepted", "review", "approved", "rejected", "expired")
-MODES = ("live",)  # "recorded" arrives with the signed challenge scripts
+MODES = ("live", "recorded")  # recorded: the bank's app uploads a video answering a signed challenge script
 LOCALES = {"pt-BR": "pt", "en": "en", "en-US": "en"}
 TOKEN_PURPOSE = "capture-token"
 
@@ -58,6 +58,7 @@ class Capture:
     expires_at: datetime
     document_jpeg: bytes
     lang: str  # the page's language ("pt" / "en")
+    challenge_script: str | None = None  # mode "recorded": the signed script the video must answer
 
     def grant(self) -> SessionGrant:
         """The store session this capture records its case against."""
@@ -99,6 +100,10 @@ class ApiSessionView:
         }
 
 
+def is_session_id(text: str) -> bool:
+    return len(text) == 32 and all(c in "0123456789abcdef" for c in text)
+
+
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
@@ -129,7 +134,7 @@ def _token_session(store: Store, token: str) -> tuple[str, datetime]:
 
 def open_api_session(store: Store, client_id: str, grant: SessionGrant, customer_ref: str, document_jpeg: bytes,
                      operation: str | None, callback_url: str | None, locale: str, mode: str,
-                     actor: str) -> tuple[ApiSessionView, str]:
+                     actor: str, challenge_script: str | None = None) -> tuple[ApiSessionView, str]:
     """Record the API's side of a session opened by ``sessions.open_session``; returns it and its capture token."""
     if locale not in LOCALES or mode not in MODES:
         raise ValueError(f"locale must be one of {', '.join(LOCALES)} and mode one of {', '.join(MODES)}")
@@ -139,6 +144,7 @@ def open_api_session(store: Store, client_id: str, grant: SessionGrant, customer
                                operation=operation, callback_url=callback_url, locale=locale, mode=mode,
                                nonce_sealed=store.vault.seal(f"nonce{grant.session_id}", grant.nonce.encode()),
                                document_sealed=store.vault.seal(f"document{grant.session_id}", document_jpeg),
+                               challenge_script=challenge_script,
                                created_at=now, expires_at=grant.expires_at, capture_opened_at=None,
                                notified_status=None))
         audit.append(session, now, actor, "api_session.created", f"session:{grant.session_id}",
@@ -149,12 +155,22 @@ def open_api_session(store: Store, client_id: str, grant: SessionGrant, customer
 def claim_capture(store: Store, token: str) -> Capture:
     """The capture link's single use. Raises CaptureRefused."""
     session_id, token_expiry = _token_session(store, token)
+    return _claim(store, session_id, token_expiry, lambda row: row.mode == "live")
+
+
+def claim_upload(store: Store, session_id: str, client_id: str) -> Capture:
+    """A ``recorded`` session's single upload, by its client. Raises ApiSessionNotFound or CaptureRefused."""
+    return _claim(store, session_id, None, lambda row: row.client_id == client_id and row.mode == "recorded",
+                  missing=ApiSessionNotFound(f"no recorded session {session_id}"))
+
+
+def _claim(store: Store, session_id: str, token_expiry: datetime | None, belongs, missing=None) -> Capture:
     now = store.now()
     with store.write() as session:
         row = session.get(ApiSession, session_id)
-        if row is None:
-            raise CaptureRefused("forged")
-        if min(row.expires_at, token_expiry) <= now:
+        if row is None or not belongs(row):
+            raise missing or CaptureRefused("forged")
+        if min(row.expires_at, token_expiry or row.expires_at) <= now:
             raise CaptureRefused("expired")
         claimed = session.execute(
             sa.update(ApiSession).where(ApiSession.id == session_id, ApiSession.capture_opened_at.is_(None),
@@ -163,10 +179,10 @@ def claim_capture(store: Store, token: str) -> Capture:
         if claimed != 1:
             raise CaptureRefused("used")
         audit.append(session, now, audit.SYSTEM, "api_session.capture_opened", f"session:{session_id}")
-        nonce_sealed, document_sealed, locale = row.nonce_sealed, row.document_sealed, row.locale
-        expires_at = row.expires_at
+        nonce_sealed, document_sealed = row.nonce_sealed, row.document_sealed
+        expires_at, locale, script = row.expires_at, row.locale, row.challenge_script
     return Capture(session_id, store.vault.open_sealed(f"nonce{session_id}", nonce_sealed).decode(), expires_at,
-                   store.vault.open_sealed(f"document{session_id}", document_sealed), LOCALES[locale])
+                   store.vault.open_sealed(f"document{session_id}", document_sealed), LOCALES[locale], script)
 
 
 def _status(row: ApiSession, case: Case | None, now: datetime) -> str:

@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.Column("mode", sa.String(16), nullable=False),
         sa.Column("nonce_sealed", sa.LargeBinary(), nullable=False),
         sa.Column("document_sealed", sa.LargeBinary(), nullable=True),
+        sa.Column("challenge_script", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("expires_at", sa.DateTime(), nullable=False),
         sa.Column("capture_opened_at", sa.DateTime(), nullable=True),
