@@ -72,7 +72,7 @@ class Audit:
             audited = True
             client = scope.get("state", {}).get("client")
             route = getattr(scope.get("route"), "path", None)
-            subject = f"{route or 'unrouted'}:{scope.get('path_params', {}).get('session_id', '')}"
+            subject = f"{route or 'unrouted'}:{next(iter(scope.get('path_params', {}).values()), '')}"
             try:
                 await run_in_threadpool(audit_call, self.store_of(), client.actor if client else "api:anonymous",
                                         f"api.{scope['method'].lower()}", subject,
