@@ -10,13 +10,11 @@ no schema can say "a photo with exactly one face": a valid random PNG is a
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
 
 from api_harness import api_server
-from liveness.config import PROJECT_ROOT
 from liveness.store import api_clients
 
 HOOKS = Path(__file__).with_name("schemathesis_hooks.py")
@@ -41,7 +39,4 @@ def test_schemathesis_finds_no_failure(tmp_path):
     print(run.stdout[-2500:])
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
     assert "6 selected / 6 total" in run.stdout
-    text = report.read_text()
-    assert "error_has_message" in text  # the custom check ran
-    events = [json.loads(line) for line in text.splitlines() if line.strip()]
-    assert events
+    assert "error_has_message" in report.read_text()  # the custom check ran

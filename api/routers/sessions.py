@@ -142,8 +142,13 @@ async def create_session(request: Request, client: ClientInfo = Depends(require_
 async def get_session(session_id: str = Path(pattern=SESSION_ID),
                       client: ClientInfo = Depends(require_scope("sessions:read")),
                       store: Store = Depends(get_store)):
+    return await session_body(store, session_id, client)
+
+
+async def session_body(store: Store, session_id: str, client: ClientInfo) -> JSONResponse:
+    """The client's session as JSON: the very body the webhooks carry as "data"; 404 for none."""
     try:
         view = await run_in_threadpool(api_sessions.session_view, store, session_id, client.id)
     except api_sessions.ApiSessionNotFound as error:
         raise HTTPException(404, str(error)) from None
-    return JSONResponse(view.to_dict())  # the very body the webhooks carry as "data"
+    return JSONResponse(view.to_dict())

@@ -36,7 +36,7 @@ from liveness.store.policies import current_policy
 from ..config import ApiSettings
 from ..deps import get_enroller, get_settings, get_store, require_scope
 from ..models import SESSION_ID, Error, Session, SessionFields, VerificationStarted
-from .sessions import document_refusal, open_grant, read_document
+from .sessions import document_refusal, open_grant, read_document, session_body
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["verifications"])
@@ -174,8 +174,7 @@ async def create_verification(request: Request, client: ClientInfo = Depends(req
         await asyncio.wrap_future(job)
     except Exception:  # noqa: BLE001  (logged by analyse)
         raise HTTPException(422, "the video could not be analysed") from None
-    view = await run_in_threadpool(api_sessions.session_view, store, capture.session_id, client.id)
-    return JSONResponse(view.to_dict())
+    return await session_body(store, capture.session_id, client)
 
 
 @router.get("/verifications/{job_id}", response_model=Session, responses=ERRORS,
@@ -183,8 +182,4 @@ async def create_verification(request: Request, client: ClientInfo = Depends(req
 async def get_verification(job_id: str = PathParam(pattern=SESSION_ID),
                            client: ClientInfo = Depends(require_scope("verifications:write")),
                            store: Store = Depends(get_store)):
-    try:
-        view = await run_in_threadpool(api_sessions.session_view, store, job_id, client.id)
-    except ApiSessionNotFound as error:
-        raise HTTPException(404, str(error)) from None
-    return JSONResponse(view.to_dict())
+    return await session_body(store, job_id, client)
