@@ -37,6 +37,7 @@ after each prompt (the honest customer).
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 import random
@@ -50,7 +51,7 @@ from .policy import Policy
 from .trace import FrameObservation, Tally
 from .verdict import reasons_for, scores_of
 
-ANALYSIS_FPS = 15.0  # frames the live server analyses per second (models/README.md: 12-20 on 2 cores)
+ANALYSIS_FPS = 25.0  # frames the live page analyses per second (models/README.md: 22-30 in Chromium, 2 cores)
 LIMIT_S = 60.0
 BLINK_RATE_PER_S = 17 / 60
 NETWORK_ONE_WAY_S = (0.03, 0.15)
@@ -293,72 +294,94 @@ def load_traces(data_dir: Path, cache_dir: Path, log: Callable[[str], None] = pr
 @dataclass(frozen=True)
 class RecordedGesture:
     step: Step
-    onset: float  # when its signal left rest, in the clip
-    end: float    # back at rest
+    onset: float       # when its signal left rest, in the clip
+    full_start: float  # first frame at the full level
+    full_end: float    # last frame at the full level
+    end: float         # back at rest
 
 
 def find_gestures(rows: list, policy: Policy) -> tuple[Baseline, list[RecordedGesture]]:
     """The clip's baseline (its first ``baseline_s``, as the challenge measures it) and every
-    gesture in it that reaches the challenge's full level."""
+    gesture in it that the challenge would count (full level held for the step's hold time)."""
     faces = [(t, g) for t, g in rows if g is not None]
     t0 = faces[0][0]
     baseline = Baseline.measure([g for t, g in faces if t - t0 <= policy.baseline_s], policy)
+    hold = {Step.SMILE: policy.smile_hold_s, Step.BLINK: 0.0}
     found = []
     for step, (rest, full) in baseline.levels(policy).items():
-        onset, reached = None, False
+        onset, run, held = None, [], None  # run: the current frames at full level; held: the first long enough
         for t, g in faces:
             value = baseline.value(step, g)
             if value > rest:
                 onset = t if onset is None else onset
-                reached |= value >= full
+                run = run + [t] if value >= full else []
+                if held is None and run and run[-1] - run[0] >= hold.get(step, policy.turn_hold_s):
+                    held = run
+                elif held is not None and run and run[0] == held[0]:
+                    held = run
             elif onset is not None:
-                if reached:
-                    found.append(RecordedGesture(step, onset, t))
-                onset, reached = None, False
+                if held is not None:
+                    found.append(RecordedGesture(step, onset, held[0], held[-1], t))
+                onset, run, held = None, [], None
     return baseline, sorted(found, key=lambda r: r.onset)
 
 
 class TraceActor(Actor):
-    """A clip's recorded signals: looped from an offset (a replay), or spliced so that each
-    prompted gesture of the clip starts a reaction time after the prompt (the honest customer)."""
+    """A clip's recorded signals, looped from a random offset (a replay); or spliced as an
+    honest customer would answer: its first second (the rest) until a prompt, then, a reaction
+    time after it, one of the clip's own recordings of the asked gesture, its full-level
+    frames played to and fro while it is held, released a reaction time after the next prompt."""
 
     def __init__(self, rows: list, gestures: list[RecordedGesture], rng: random.Random, spliced: bool,
                  policy: Policy):
-        self.rng, self.spliced = rng, spliced
+        self.rng, self.spliced, self.gestures = rng, spliced, gestures
         self.times = [t for t, _ in rows]
         self.values = [g for _, g in rows]
         self.length = self.times[-1] - self.times[0]
-        self.gestures = gestures
-        # The splice's "neutral" frames: the clip's first stretch at rest (its baseline and after).
-        first = min((g.onset for g in gestures), default=self.length)
-        self.rest = (self.times[0], max(self.times[0] + policy.baseline_s, first - 0.3))
+        self.rest = (self.times[0], self.times[0] + policy.baseline_s)
         self.offset = rng.uniform(0.0, self.length)
-        self.segments: list[tuple[float, float, float]] = []  # (from server t, clip t at that moment, until)
+        self.answers: list[list] = []  # [server start, recorded gesture, server release or None]
 
     def _clip_at(self, clip_t: float) -> Gesture | None:
-        import bisect
-
-        index = min(bisect.bisect_left(self.times, clip_t), len(self.times) - 1)
+        """The clip's frame nearest ``clip_t``."""
+        index = bisect.bisect_left(self.times, clip_t)
+        if index == len(self.times) or index > 0 and clip_t - self.times[index - 1] < self.times[index] - clip_t:
+            index -= 1
         return self.values[index]
 
     def prompted(self, step, shown):
         if not self.spliced:
             return
-        candidates = [g for g in self.gestures if g.step is step]
-        if not candidates:
-            return
-        g = self.rng.choice(candidates)
         start = shown + self.rng.uniform(*NETWORK_ONE_WAY_S) * 2 + TYPICAL_RT.draw(self.rng)
-        self.segments.append((start, g.onset, start + g.end - g.onset + 0.2))
+        if self.answers and self.answers[-1][2] is None:
+            self.answers[-1][2] = start
+        candidates = [g for g in self.gestures if g.step is step]
+        if candidates:  # a blink is not held: released as it was recorded
+            self.answers.append([start, self.rng.choice(candidates), start if step is Step.BLINK else None])
 
     def at(self, t):
         if not self.spliced:
             return self._clip_at(self.times[0] + (t + self.offset) % self.length)
-        for begin, clip_t, until in reversed(self.segments):
-            if begin <= t < until:
-                return self._clip_at(clip_t + t - begin)
+        answer = next((a for a in reversed(self.answers) if a[0] <= t), None)
+        if answer is not None:
+            start, g, release = answer
+            rise_end = start + g.full_start - g.onset
+            if t < rise_end:
+                return self._clip_at(g.onset + t - start)
+            hold_end = None if release is None else max(release, rise_end + g.full_end - g.full_start)
+            if hold_end is None or t < hold_end:  # the recorded full stretch at least once
+                return self._clip_at(_to_and_fro(g.full_start, g.full_end, t - rise_end))
+            if t - hold_end < g.end - g.full_end:
+                return self._clip_at(g.full_end + t - hold_end)
         a, b = self.rest
-        return self._clip_at(a + (t % max(b - a, 1e-3)))
+        return self._clip_at(_to_and_fro(a, b, t))
+
+
+def _to_and_fro(a: float, b: float, x: float) -> float:
+    """Clip time ``x`` seconds into playing [a, b] forwards, backwards, forwards…"""
+    span = max(b - a, 1e-3)
+    phase = x % (2 * span)
+    return a + (phase if phase < span else 2 * span - phase)
 
 
 # -- the report ---------------------------------------------------------------------------------
@@ -415,28 +438,36 @@ def simulate(policy: Policy, trials: int, seed: int | None = None) -> list[Rate]
     return rates
 
 
-def simulate_clips(traces: dict[str, list], policy: Policy, trials: int, seed: int | None = None) -> list[Rate]:
-    """Per clip: its recorded gestures spliced to follow the prompts (the honest customer),
-    for challenges made of the gestures it holds; and the clip looped, for any challenge."""
+@dataclass(frozen=True)
+class ClipReport:
+    name: str
+    baseline: Baseline
+    gestures: dict[str, int]  # gestures of each step found in the clip
+    rates: list[Rate]
+
+    def lines(self) -> list[str]:
+        b = self.baseline
+        counts = ", ".join(f"{k} {v}" for k, v in self.gestures.items())
+        return [f"{self.name}: baseline smile {b.smile:.2f} blink {b.blink:.2f} yaw {b.yaw:+.1f}; gestures {counts}",
+                *(f"  {r.line()}" for r in self.rates)]
+
+
+def simulate_clips(traces: dict[str, list], policy: Policy, trials: int, seed: int | None = None) -> list[ClipReport]:
+    """Per clip: looped, against any random challenge; and its recorded gestures spliced to
+    follow the prompts (the honest customer), against random challenges made of the gestures it holds."""
     rng = random.Random(seed)
-    rates = []
+    reports = []
     for name, rows in traces.items():
         baseline, gestures = find_gestures(rows, policy)
         held = {g.step for g in gestures}
-        short = name.split("/")[-2] if name.endswith(("live.mp4", "live.webm")) else Path(name).stem
         looped = [run_challenge(TraceActor(rows, gestures, rng, False, policy), policy, rng) for _ in range(trials)]
-        rates.append(tally_outcomes(f"{short}: looped", looped))
-        answerable = [s for s in DELIBERATE if s in held]
-        if answerable:
-            spliced = []
-            for _ in range(trials):
-                steps = _steps_within(policy, rng, held)
-                spliced.append(run_challenge(TraceActor(rows, gestures, rng, True, policy), policy, rng, steps))
-            rates.append(tally_outcomes(f"{short}: spliced to the prompts", spliced))
-        counts = ", ".join(f"{s.value} {sum(g.step is s for g in gestures)}" for s in Step)
-        rates.append(Rate(f"  ({short}: baseline smile {baseline.smile:.2f} blink {baseline.blink:.2f} "
-                          f"yaw {baseline.yaw:+.1f}; gestures {counts})", 0, 0, None, {}))
-    return rates
+        rates = [tally_outcomes("looped", looped)]
+        if held & set(DELIBERATE):
+            spliced = [run_challenge(TraceActor(rows, gestures, rng, True, policy), policy, rng,
+                                     _steps_within(policy, rng, held)) for _ in range(trials)]
+            rates.append(tally_outcomes("spliced to follow the prompts", spliced))
+        reports.append(ClipReport(name, baseline, {s.value: sum(g.step is s for g in gestures) for s in Step}, rates))
+    return reports
 
 
 def _steps_within(policy: Policy, rng: random.Random, held: set[Step]) -> list[Step]:

@@ -117,6 +117,8 @@ TEXT: dict[str, dict[str, str]] = {
     "whatif_blink_open": {"pt": "Piscada: olhos abertos até", "en": "Blink: eyes open up to"},
     "whatif_turn_yaw_deg": {"pt": "Giro da cabeça: ângulo mínimo (graus)", "en": "Head turn: minimum angle (degrees)"},
     "whatif_step_timeout_s": {"pt": "Tempo por etapa (s)", "en": "Time per step (s)"},
+    "whatif_reaction_min_s": {"pt": "Resposta: tempo mínimo após a instrução (s)", "en": "Answer: shortest time after the prompt (s)"},
+    "whatif_reaction_max_s": {"pt": "Resposta: tempo máximo após a instrução (s)", "en": "Answer: longest time after the prompt (s)"},
     "whatif_continuity_threshold": {"pt": "Continuidade: semelhança mínima durante a sessão", "en": "Continuity: minimum similarity during the session"},
     "whatif_min_quality_fraction": {"pt": "Qualidade: fração mínima de quadros bons", "en": "Quality: minimum share of good frames"},
     "whatif_frozen_min_fraction": {"pt": "Vídeo congelado: fração de quadros repetidos", "en": "Frozen video: share of repeated frames"},

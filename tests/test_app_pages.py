@@ -153,6 +153,11 @@ def test_live_callback_draws_and_records_the_case(app_store, live_document):
     assert check.wait_recorded(10) and check.record_error is None
     verdict = check.verdict
     assert "smile_not_detected" not in verdict.reasons and "document_mismatch" not in verdict.reasons
+    # The prompt's time is when the first frame showing it was sent, a little after it was scheduled.
+    prompt = next(e for e in verdict.timeline if e["event"] == "prompt")
+    shown = next(e for e in verdict.timeline if e["event"] == "shown")
+    print(f"\nprompt scheduled at {prompt['t']:.3f} s, first sent at {shown['t']:.3f} s; reasons {verdict.reasons}")
+    assert prompt["t"] <= shown["t"] < prompt["t"] + 1.0
     case = cases.get_case(app_store, check.recorded.id)
     assert case.verdict == verdict.decision and case.has_evidence
     check.close()
@@ -224,7 +229,7 @@ def test_thresholds_page_is_for_admins_and_saves_a_policy_version(app_store):
     save.click().run()
     assert not at.exception
     current = policies.current_policy(app_store)
-    assert current.version == "2026.11.3" and current.policy.passive_threshold == 0.6
+    assert current.version == "2026.12.2" and current.policy.passive_threshold == 0.6
     assert current.policy.smile_min == 0.5 and current.policy.blink_closed == policies.DEFAULT_POLICY.blink_closed
 
 

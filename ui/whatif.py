@@ -38,6 +38,8 @@ CONTROLS = (
     ("blink_open", "whatif_blink_open", 0.0, 1.0, 0.01),
     ("turn_yaw_deg", "whatif_turn_yaw_deg", 0.0, 60.0, 0.5),
     ("step_timeout_s", "whatif_step_timeout_s", 1.0, 30.0, 0.5),
+    ("reaction_min_s", "whatif_reaction_min_s", 0.0, 2.0, 0.05),
+    ("reaction_max_s", "whatif_reaction_max_s", 0.5, 6.0, 0.1),
     ("continuity_threshold", "whatif_continuity_threshold", 0.0, 1.0, 0.005),
     ("min_quality_fraction", "whatif_min_quality_fraction", 0.0, 1.0, 0.01),
     ("frozen_min_fraction", "whatif_frozen_min_fraction", 0.0, 1.0, 0.01),
