@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from liveness.config import settings
 
 CUSTOMER_REF = r"^[A-Za-z0-9._:-]{1,128}$"
 SESSION_ID = r"^[0-9a-f]{32}$"
@@ -32,6 +34,14 @@ class SessionFields(BaseModel):
     mode: Literal["live", "recorded"] = Field(
         "live", description="live: the customer's capture page over WebRTC; recorded: the bank's app records "
                             "a video answering the returned challenge script and uploads it to /v1/verifications")
+
+    @field_validator("callback_url")
+    @classmethod
+    def _https_in_production(cls, url: str | None) -> str | None:
+        # The webhook carries scores: in production it travels encrypted.
+        if url is not None and settings().production and not url.startswith("https://"):
+            raise ValueError("in production mode the callback_url must be https")
+        return url
 
 
 class SessionCreate(SessionFields):

@@ -241,3 +241,15 @@ def test_clients_cli_prints_the_key_once(server):
     assert httpx.get(f"{server.url}/v1/sessions/{'0' * 32}", headers=bearer(key)).status_code == 401
     bad = cli("create", "x", "--scopes", "sessions:read")
     assert bad.returncode == 1 and bad.stderr.startswith("error: ") and "Traceback" not in bad.stderr
+
+
+def test_callback_must_be_https_in_production(monkeypatch):
+    from pydantic import ValidationError
+
+    from api.models import SessionFields
+
+    assert SessionFields(customer_ref="c", callback_url="http://127.0.0.1/hook").callback_url  # demo: loopback ok
+    monkeypatch.setenv("LIVENESS_MODE", "production")
+    with pytest.raises(ValidationError, match="must be https"):
+        SessionFields(customer_ref="c", callback_url="http://bank.example/hook")
+    assert SessionFields(customer_ref="c", callback_url="https://bank.example/hook").callback_url
