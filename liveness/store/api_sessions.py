@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 
 from . import audit
-from .api_schema import ApiSession
+from .api_schema import ApiSession, WebhookDelivery
 from .cases import CaseSummary, case_query
 from .schema import Case
 from .sessions import SessionGrant
@@ -218,3 +218,18 @@ def settle(store: Store) -> int:
             sa.update(ApiSession).where(ApiSession.document_sealed.is_not(None),
                                         sa.or_(ApiSession.expires_at <= now, done))
             .values(document_sealed=None).execution_options(synchronize_session=False)).rowcount
+
+
+def purge_before(session, cutoff: datetime) -> int:
+    """Retention (``retention.purge``, in its transaction): finished webhook deliveries, and API
+    sessions that never got a case, created before ``cutoff``. Returns how many rows."""
+    deliveries = session.execute(
+        sa.delete(WebhookDelivery).where(WebhookDelivery.created_at < cutoff,
+                                         WebhookDelivery.next_attempt_at.is_(None))
+        .execution_options(synchronize_session=False)).rowcount
+    unused = session.execute(
+        sa.delete(ApiSession).where(ApiSession.created_at < cutoff,
+                                    ~sa.exists().where(Case.session_id == ApiSession.id),
+                                    ~sa.exists().where(WebhookDelivery.session_id == ApiSession.id))
+        .execution_options(synchronize_session=False)).rowcount
+    return deliveries + unused
