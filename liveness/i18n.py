@@ -179,6 +179,12 @@ TEXT: dict[str, dict[str, str]] = {
     "verify_not_recorded": {"pt": "Não foi possível registrar a verificação: {error}", "en": "The check could not be recorded: {error}"},
     "verify_accepted_text": {"pt": "Tudo certo: sua identidade foi confirmada.", "en": "All good: your identity was confirmed."},
     "verify_review_text": {"pt": "Sua verificação será analisada por nossa equipe. Você receberá a resposta em breve.", "en": "Our team will review your verification. You will hear from us soon."},
+    # Customer page opened from an API session's capture link (?session=...).
+    "capture_forged": {"pt": "Link de verificação inválido. Peça um novo link ao seu banco.", "en": "Invalid verification link. Ask your bank for a new link."},
+    "capture_expired": {"pt": "Este link de verificação expirou. Peça um novo link ao seu banco.", "en": "This verification link has expired. Ask your bank for a new link."},
+    "capture_used": {"pt": "Este link de verificação já foi usado. Peça um novo link ao seu banco.", "en": "This verification link was already used. Ask your bank for a new link."},
+    "capture_document_received": {"pt": "Seu banco já enviou a foto do seu documento.", "en": "Your bank has already sent the photo of your document."},
+    "capture_done": {"pt": "Pronto. Você já pode fechar esta página e voltar ao app do seu banco.", "en": "Done. You can close this page and go back to your bank's app."},
     "live_probability": {"pt": "Probabilidade de rosto real", "en": "Live probability"},
     "similarity": {"pt": "Semelhança com o documento", "en": "Similarity to the document"},
     "webrtc_start": {"pt": "Iniciar", "en": "Start"},

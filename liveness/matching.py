@@ -118,3 +118,17 @@ def match_faces(document: np.ndarray, selfie: np.ndarray,
     similarity = cosine_similarity(doc.embedding, live.embedding)
     return MatchResult(similarity >= policy.match_threshold, similarity,
                        policy.match_threshold, None, doc, live)
+
+
+class DocumentEnroller:
+    """Document enrolment shared by a process's threads (the app's sessions, the API's requests):
+    one YuNet and the shared SFace, behind a lock because OpenCV's YuNet object is not thread-safe."""
+
+    def __init__(self, detection_score: float):
+        self._detector = FaceDetector(score_threshold=detection_score)
+        self._embedder = shared_embedder()
+        self._lock = threading.Lock()
+
+    def enroll(self, image: np.ndarray, policy: Policy) -> EnrolledFace:
+        with self._lock:
+            return enroll_face(image, policy, detector=self._detector, embedder=self._embedder)

@@ -140,7 +140,8 @@ def verify_video(path: str | Path, document: np.ndarray | EnrolledFace | None = 
                  steps: list[Step] | None = None, policy: Policy = DEFAULT_POLICY,
                  passive=SHIPPED_PASSIVE, progress: Callable[[int, int | None], None] | None = None,
                  annotated_out: str | Path | None = None, lang: str = "pt",
-                 show_scores: bool = True, script: ChallengeScript | None = None) -> VideoVerification:
+                 show_scores: bool = True, script: ChallengeScript | None = None,
+                 session_id: str | None = None) -> VideoVerification:
     """Run a verification session over a recorded video.
 
     document: the ID photo (BGR image) or an already enrolled face, or None.
@@ -150,6 +151,7 @@ def verify_video(path: str | Path, document: np.ndarray | EnrolledFace | None = 
     (``no_challenge_script``); ``steps`` then names what the customer was asked, checked
     unlocked for the reviewers (None: a random challenge).
     progress: called as ``progress(frames_read, frames_expected_or_None)``.
+    session_id: the store's session this verdict is recorded against (default: a new id).
     """
     if script is not None:
         steps = script.step_list
@@ -164,7 +166,7 @@ def verify_video(path: str | Path, document: np.ndarray | EnrolledFace | None = 
     min_gap = 0.75 / policy.video_analysis_fps
     last_t = None
     analysed = 0
-    with VerificationSession(document=document, policy=policy, steps=steps, passive=passive,
+    with VerificationSession(document=document, policy=policy, steps=steps, passive=passive, session_id=session_id,
                              prompt_at=script.prompt_times if script else None,
                              locked=script is not None) as session:
         try:

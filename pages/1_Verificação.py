@@ -2,22 +2,21 @@
 
 import ui  # noqa: F401  (engine first: native load order)
 
-import hashlib
 import queue
 import time
 
-import cv2
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
 from liveness.config import settings
 from liveness.live import LiveCheck
-from liveness.media import MediaError, read_image
 from liveness.store import LockedOut
+from liveness.store.api_sessions import CaptureRefused
 from ui.app_config import app_config
+from ui.capture import capture_from_link
 from ui.cases import customer_ref, open_grant, record, store
 from ui.common import setup_page, tr
-from ui.resources import document_enroller
+from ui.document import capture_document, uploaded_document
 from ui.stream import live_stream_key
 from ui.verdict_view import show_verdict
 
@@ -32,47 +31,16 @@ def show_speed(line, check: LiveCheck) -> None:
                         latency=speed.shown.mean_ms, latency_p95=speed.shown.p95_ms))
 
 
-lang = setup_page("verify_title", "🪪")
+capture = capture_from_link()  # a bank's API session: its document, no scores, one attempt
+lang = setup_page("verify_title", "🪪", customer_link=capture is not None)
 config = app_config()
-show_scores = not settings().production
+show_scores = not settings().production and capture is None
 
 # -- 1. document -----------------------------------------------------------------------------
-st.subheader(tr("verify_document_title"))
-upload_tab, camera_tab = st.tabs([tr("verify_document_upload"), tr("verify_document_camera")])
-with upload_tab:
-    uploaded = st.file_uploader(tr("verify_document_upload"), type=["jpg", "jpeg", "png", "webp"],
-                                key="document_upload", label_visibility="collapsed")
-with camera_tab:
-    photographed = st.camera_input(tr("verify_document_camera"), key="document_camera",
-                                   label_visibility="collapsed")
-document_file = uploaded or photographed
-
-document = None
-if document_file is not None:
-    data = document_file.getvalue()
-    digest = hashlib.sha256(data).hexdigest()
-    if st.session_state.get("document_digest") != digest:
-        try:
-            image = read_image(data)
-        except MediaError as error:
-            st.error(str(error))
-            st.stop()
-        enrolled = document_enroller(config.policy.detection_score).enroll(image, config.policy)
-        st.session_state.update(document_digest=digest, document=enrolled, document_image=image)
-    document = st.session_state["document"]
-    shown = st.session_state["document_image"].copy()
-    for face in document.all_faces:
-        x, y, w, h = (int(v) for v in face.box)
-        color = (80, 200, 80) if face is document.face else (60, 60, 230)
-        cv2.rectangle(shown, (x, y), (x + w, y + h), color, max(2, shown.shape[1] // 300))
-    column, _ = st.columns([1, 2])
-    column.image(shown, channels="BGR", width="stretch")
-    if document.ok:
-        column.success(tr("verify_document_face_found"))
-    else:
-        column.error(tr(f"document_{document.reason}"))
-else:
-    st.info(tr("verify_document_needed"))
+if isinstance(capture, CaptureRefused):
+    st.error(tr(f"capture_{capture.reason}"))
+    st.stop()
+document = capture_document(capture, config) if capture else uploaded_document(config)
 
 # -- 2. live check ---------------------------------------------------------------------------
 st.subheader(tr("verify_live_title"))
@@ -91,7 +59,7 @@ if st.session_state.get("live_check_key") != check_key:
     if previous is not None:
         previous.close()
     try:
-        grant = open_grant(customer_ref())
+        grant = capture.grant() if capture else open_grant(customer_ref())
     except LockedOut as error:
         st.error(tr("verify_locked_out", until=error.until.astimezone().strftime("%H:%M")))
         st.stop()
@@ -170,6 +138,8 @@ if check.verdict is not None:
         st.caption(tr("verify_case_saved", case_id=check.recorded.id))
     if show_scores:
         show_speed(speed_line, check)
-    if st.button(tr("verify_again")):
+    if capture:
+        st.info(tr("capture_done"))
+    elif st.button(tr("verify_again")):
         st.session_state.attempt = st.session_state.get("attempt", 0) + 1
         st.rerun()

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -56,18 +57,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    """A real app server for the module, challenge fixed to one smile with a long deadline.
-
-    Each test opens its own browser process on it, as successive customers would.
-    """
-    var_dir = tmp_path_factory.mktemp("var")
+@contextmanager
+def streamlit_app(var_dir: Path, **env_overrides):
+    """A real ``streamlit run app.py`` on a free port, challenge fixed to one smile with a long
+    deadline; yields (URL, its environment) once healthy."""
     port = _free_port()
     env = {**os.environ, "LIVENESS_EVIDENCE_KEY": "", "LIVENESS_VAR_DIR": str(var_dir), "LIVENESS_MODE": "demo",
            "DATABASE_URL": f"sqlite:///{var_dir / 'app.db'}",
            "LIVENESS_EVIDENCE_DIR": str(var_dir / "evidence"),
-           "LIVENESS_APP_STEPS": "smile", "LIVENESS_APP_STEP_TIMEOUT_S": "30"}
+           "LIVENESS_APP_STEPS": "smile", "LIVENESS_APP_STEP_TIMEOUT_S": "30", **env_overrides}
     log = (var_dir / "streamlit.log").open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
@@ -75,12 +73,8 @@ def app_url(tmp_path_factory):
          "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
         cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    for name, role in (("rita", "reviewer"), ("ana", "admin")):
-        subprocess.run([sys.executable, "-m", "liveness", "users", "create", name, "--role", role,
-                        "--password-stdin"], input=PASSWORD + "\n", text=True, env=env,
-                       cwd=PROJECT_ROOT, check=True, capture_output=True)
     try:
-        for _ in range(120):
+        for _ in range(240):
             try:
                 urllib.request.urlopen(url + "/_stcore/health", timeout=1)
                 break
@@ -88,12 +82,26 @@ def app_url(tmp_path_factory):
                 if server.poll() is not None:
                     raise RuntimeError((var_dir / "streamlit.log").read_text())
                 time.sleep(0.5)
-        yield url
+        yield url, env
     finally:
         server.terminate()
         server.wait(timeout=30)
         log.close()
         print((var_dir / "streamlit.log").read_text()[-3000:])
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    """A real app server for the module.
+
+    Each test opens its own browser process on it, as successive customers would.
+    """
+    with streamlit_app(tmp_path_factory.mktemp("var")) as (url, env):
+        for name, role in (("rita", "reviewer"), ("ana", "admin")):
+            subprocess.run([sys.executable, "-m", "liveness", "users", "create", name, "--role", role,
+                            "--password-stdin"], input=PASSWORD + "\n", text=True, env=env,
+                           cwd=PROJECT_ROOT, check=True, capture_output=True)
+        yield url
 
 
 def _browser(playwright, camera_file: Path):

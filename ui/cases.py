@@ -7,7 +7,7 @@ import uuid
 import streamlit as st
 
 from liveness.session import Evidence as SessionEvidence
-from liveness.store import EvidenceInput, Store, open_store
+from liveness.store import Store, open_store
 from liveness.policy import Policy
 from liveness.store import cases, policies, sessions
 from liveness.store.sessions import SessionGrant
@@ -50,9 +50,8 @@ def open_grant(customer: str) -> SessionGrant:
 
 def record(store_: Store, session_id: str, nonce: str, verdict: dict,
            evidence: SessionEvidence) -> cases.CaseSummary:
-    """Consume the session (once, in time) and store the verdict with its encrypted evidence and its trace.
+    """Consume the session and store its verdict, evidence and trace (``cases.record_session_result``).
 
     Takes the Store explicitly: the live check records from the WebRTC worker thread.
     """
-    ticket = sessions.consume_session(store_, session_id, nonce)
-    return cases.record_case(store_, ticket, verdict, EvidenceInput.of_session(evidence), evidence.trace.to_dict())
+    return cases.record_session_result(store_, session_id, nonce, verdict, evidence)

@@ -29,6 +29,10 @@ def lang() -> str:
     return st.session_state.get(_LANG, DEFAULT_LANGUAGE)
 
 
+def set_lang(value: str) -> None:
+    st.session_state[_LANG] = value
+
+
 def tr(key: str, **values) -> str:
     """``key`` in the session's language."""
     return t(key, lang(), **values)
@@ -43,24 +47,26 @@ def page_visit() -> int:
     return st.session_state[_PAGE_VISIT]
 
 
-def setup_page(title_key: str, icon: str) -> str:
-    """Configure the page, draw the sidebar (language, mode) and the title; returns the language."""
+def setup_page(title_key: str, icon: str, customer_link: bool = False) -> str:
+    """Configure the page, draw the sidebar (language, mode) and the title; returns the language.
+
+    customer_link: a bank's customer arriving by a capture link sees only the language switch
+    (no menu of the staff's pages, no word about scores it is never shown)."""
     # Before any st call: a run can be stopped for a rerun at any of them.
     if st.session_state.get(_PAGE) != title_key:
         st.session_state[_PAGE] = title_key
         st.session_state[_PAGE_VISIT] = st.session_state.get(_PAGE_VISIT, 0) + 1
     st.set_page_config(page_title=tr(title_key), page_icon=icon, layout="wide")
     with st.sidebar:
-        for script, title, icon in MENU:
-            st.page_link(script, label=tr(title), icon=icon)
-        st.divider()
+        if not customer_link:
+            for script, title, icon in MENU:
+                st.page_link(script, label=tr(title), icon=icon)
+            st.divider()
         st.session_state[_LANG_WIDGET] = lang()
         st.selectbox(t("language", lang()), LANGUAGES, key=_LANG_WIDGET,
                      format_func=LANGUAGE_NAMES.__getitem__, on_change=_remember_language)
-        if settings().production:
-            st.caption(tr("mode_production"))
-        else:
-            st.caption(tr("mode_demo"))
+        if not customer_link:
+            st.caption(tr("mode_production" if settings().production else "mode_demo"))
         config = app_config()
         if config.fixed_steps:
             st.warning(tr("test_config_active", steps=",".join(s.value for s in config.fixed_steps),

@@ -33,6 +33,7 @@ Nothing here logs a face, an embedding, a score series or an evidence path.
 """
 
 from . import audit  # noqa: F401  (registers the append-only guards on the ORM)
+from . import api_schema  # noqa: F401  (the HTTP API's tables, on the same metadata)
 from .auth import AuthError, PermissionDenied, UserInfo
 from .cases import CaseNotFound, CaseSummary
 from .evidence import Evidence, EvidenceError, EvidenceInput, EvidenceKeyMissing

@@ -27,7 +27,7 @@ from .auth import UserInfo, require_role
 from .evidence import Evidence, EvidenceError, EvidenceInput
 from .jsondata import json_safe
 from .schema import Case, Decision, VerificationSession
-from .sessions import SessionTicket
+from .sessions import SessionTicket, consume_session
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -197,3 +197,13 @@ def load_evidence(store: Store, case_id: str, viewer: UserInfo | None = None) ->
     if name is None:
         raise EvidenceError(f"case {case_id}: the evidence was purged (retention period over)")
     return store.vault.read(case_id, name, sha256)
+
+
+def record_session_result(store: Store, session_id: str, nonce: str, verdict: Mapping, evidence) -> CaseSummary:
+    """Consume the session (once, in time) and store its verdict with the encrypted evidence and the trace.
+
+    evidence: the engine session's ``liveness.session.Evidence``. The customer page's live check and
+    the API's uploaded recordings both end here.
+    """
+    ticket = consume_session(store, session_id, nonce)
+    return record_case(store, ticket, verdict, EvidenceInput.of_session(evidence), evidence.trace.to_dict())

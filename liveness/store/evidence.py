@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import io
 import json
 import logging
@@ -245,12 +246,18 @@ class EvidenceVault:
         self.directory = Path(directory)
         self._keys = {hashlib.sha256(k).digest()[:KEY_ID_BYTES]: AESGCM(k) for k in keys}
         self._sealing_id = hashlib.sha256(keys[0]).digest()[:KEY_ID_BYTES]
+        self._sealing_key = keys[0]
 
     @classmethod
     def from_settings(cls, config: Settings, key: str | None = None,
                       directory: Path | None = None) -> "EvidenceVault":
         """The vault the deployment asks for: ``key`` beats the environment."""
         return cls(directory or config.evidence_dir, settings_keys(config, key))
+
+    def derive_key(self, purpose: str) -> bytes:
+        """A key for another use (signing capture links), derived from the sealing key:
+        no second secret to deploy, and every process with the evidence key agrees on it."""
+        return hmac.new(self._sealing_key, f"liveness:{purpose}".encode(), hashlib.sha256).digest()
 
     @staticmethod
     def name_for(case_id: str) -> str:

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from . import audit
+from . import api_sessions, audit
 from .schema import Attempt, Case, Lockout, VerificationSession
 from .store import Store
 
@@ -104,17 +104,18 @@ def _purge_attempt_records(store: Store, cutoff: datetime, actor: str) -> int:
                                    .execution_options(synchronize_session=False)).rowcount
         lockouts = session.execute(sa.delete(Lockout).where(Lockout.locked_until < cutoff)
                                    .execution_options(synchronize_session=False)).rowcount
+        api_rows = api_sessions.purge_before(session, cutoff)  # before the sessions they point to
         unused = (sa.delete(VerificationSession)
                   .where(VerificationSession.created_at < cutoff,
                          ~sa.exists().where(Case.session_id == VerificationSession.id),
                          ~sa.exists().where(Attempt.session_id == VerificationSession.id))
                   .execution_options(synchronize_session=False))
         sessions = session.execute(unused).rowcount
-        total = attempts + lockouts + sessions
+        total = attempts + lockouts + sessions + api_rows
         if total:
             audit.append(session, store.now(), actor, "attempts.purged", "attempts",
                          {"attempts": attempts, "lockouts": lockouts, "sessions": sessions,
-                          "before": cutoff.isoformat()})
+                          "api_rows": api_rows, "before": cutoff.isoformat()})
     return total
 
 

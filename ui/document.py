@@ -1,0 +1,66 @@
+"""Step 1 of the customer page: the ID document, uploaded or photographed, or sent by the bank."""
+
+from __future__ import annotations
+
+import hashlib
+
+import cv2
+import streamlit as st
+
+from liveness.matching import EnrolledFace
+from liveness.media import MediaError, read_image
+from liveness.store.api_sessions import Capture
+
+from .app_config import AppConfig
+from .common import tr
+from .resources import document_enroller
+
+
+def _enrolled(digest: str, data: bytes, config: AppConfig) -> EnrolledFace:
+    """The document's face, enrolled once per document (kept in the session across reruns)."""
+    if st.session_state.get("document_digest") != digest:
+        try:
+            image = read_image(data)
+        except MediaError as error:
+            st.error(str(error))
+            st.stop()
+        enrolled = document_enroller(config.policy.detection_score).enroll(image, config.policy)
+        st.session_state.update(document_digest=digest, document=enrolled, document_image=image)
+    return st.session_state["document"]
+
+
+def uploaded_document(config: AppConfig) -> EnrolledFace | None:
+    """The upload or camera widgets, the document with its faces boxed, and whether one was found."""
+    st.subheader(tr("verify_document_title"))
+    upload_tab, camera_tab = st.tabs([tr("verify_document_upload"), tr("verify_document_camera")])
+    with upload_tab:
+        uploaded = st.file_uploader(tr("verify_document_upload"), type=["jpg", "jpeg", "png", "webp"],
+                                    key="document_upload", label_visibility="collapsed")
+    with camera_tab:
+        photographed = st.camera_input(tr("verify_document_camera"), key="document_camera",
+                                       label_visibility="collapsed")
+    document_file = uploaded or photographed
+    if document_file is None:
+        st.info(tr("verify_document_needed"))
+        return None
+    data = document_file.getvalue()
+    document = _enrolled(hashlib.sha256(data).hexdigest(), data, config)
+    shown = st.session_state["document_image"].copy()
+    for face in document.all_faces:
+        x, y, w, h = (int(v) for v in face.box)
+        color = (80, 200, 80) if face is document.face else (60, 60, 230)
+        cv2.rectangle(shown, (x, y), (x + w, y + h), color, max(2, shown.shape[1] // 300))
+    column, _ = st.columns([1, 2])
+    column.image(shown, channels="BGR", width="stretch")
+    if document.ok:
+        column.success(tr("verify_document_face_found"))
+    else:
+        column.error(tr(f"document_{document.reason}"))
+    return document
+
+
+def capture_document(capture: Capture, config: AppConfig) -> EnrolledFace:
+    """The document the bank sent with the API session (checked there): no upload, nothing shown but a line."""
+    st.subheader(tr("verify_document_title"))
+    st.success(tr("capture_document_received"))
+    return _enrolled(f"session:{capture.session_id}", capture.document_jpeg, config)
