@@ -44,6 +44,7 @@ TEXT: dict[str, dict[str, str]] = {
     "document_no_face": {"pt": "Nenhum rosto encontrado no documento", "en": "No face found on the document"},
     "document_multiple_faces": {"pt": "O documento tem mais de um rosto", "en": "The document shows more than one face"},
     "no_document": {"pt": "Documento não enviado", "en": "No document provided"},
+    "planar_motion": {"pt": "O giro da cabeça se moveu como uma foto ou tela plana", "en": "The head turn moved like a flat photo or screen"},
     "face_changed": {"pt": "O rosto mudou durante a verificação", "en": "The face changed during the check"},
     "spoof_suspected": {"pt": "Suspeita de foto, tela ou máscara", "en": "Suspected photo, screen or mask"},
     "passive_unavailable": {"pt": "Modelo de prova de vida indisponível", "en": "Liveness model unavailable"},

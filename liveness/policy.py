@@ -40,6 +40,14 @@ class Policy:
     blink_open: float = 0.25
     turn_yaw_deg: float = 20.0
     turn_hold_s: float = 0.2
+    # Head motion is 3D (liveness/headmotion.py): at a passed turn's peak, the RMS error of
+    # the best homography from the frontal face mesh to the turned one, over the face's size,
+    # must reach planar_residual_min, or the turn was a tilted/swung photo or screen
+    # (planar_motion). CALIBRATION_PENDING
+    planar_residual_min: float = 0.015
+    # The frontal reference is the latest mesh with |yaw| at most this (the face-front phase
+    # asks for less than turn_yaw_deg / 2).
+    head_motion_frontal_yaw_deg: float = 10.0
     step_timeout_s: float = 10.0
     session_timeout_s: float = 45.0
     challenge_steps_min: int = 2

@@ -1,0 +1,139 @@
+"""Head motion is 3D: swung photos are flagged planar_motion, real turns are not; trace and replay carry it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import liveness  # noqa: F401  (native load order)
+from liveness.challenge import Step
+from liveness.config import settings
+from liveness.headmotion import HeadMotion, TurnPeak, planar_residual
+from liveness.headmotion_eval import SwingTrial, held_photo, observe, swung_frames, turn_episodes
+from liveness.i18n import TEXT
+from liveness.media import iter_video, read_image
+from liveness.policy import DEFAULT_POLICY
+from liveness.session import VerificationSession
+from liveness.signals import FaceSignalTracker
+from liveness.trace import FrameObservation, Gesture, SessionTrace, Tally, replay
+from liveness.verdict import REASONS, reasons_for, scores_of
+
+P = DEFAULT_POLICY
+DATA = settings().data_dir
+DT = 1 / 30
+needs_data = pytest.mark.skipif(not DATA.is_dir(), reason="development data not found")
+
+
+def test_a_homography_of_a_point_set_fits_exactly_and_a_rotated_3d_set_does_not():
+    rng = np.random.default_rng(0)
+    flat = rng.uniform(100, 300, (200, 2))
+    homography = np.array([[0.9, 0.05, 12], [-0.03, 1.1, -7], [4e-4, -2e-4, 1]])
+    moved = flat @ homography[:2, :2].T + homography[:2, 2]
+    moved /= (flat @ homography[2, :2] + 1)[:, None]
+    assert planar_residual(flat, moved) < 1e-6
+    # The same points given depths of a face's relief (±15 % of its size), turned 25 degrees.
+    depth = rng.uniform(-30, 30, 200)
+    angle = np.radians(25)
+    turned = np.column_stack([200 + (flat[:, 0] - 200) * np.cos(angle) + depth * np.sin(angle), flat[:, 1]])
+    assert planar_residual(flat, turned) > P.planar_residual_min
+
+
+# -- on real frames ------------------------------------------------------------------------------
+
+def _swung_photo_frames(max_swing: float):
+    photo = held_photo(read_image(DATA / "verify" / "leonard" / "leonard2.png"))
+    return list(swung_frames(photo, SwingTrial(max_swing, 4.0, (0.05, 0.0), 0.8, 1.15, (0.06, 0.02))))
+
+
+@needs_data
+def test_a_photo_swung_in_perspective_moves_as_a_plane():
+    frames = _swung_photo_frames(35.0)
+    motion = HeadMotion(P)
+    with FaceSignalTracker() as tracker:
+        first = tracker.process(frames[0], 0.0)
+        motion.reset(frames[0], first.landmarks)
+        residuals = [motion.track(frame) for frame in frames[1:]]
+    assert all(r is not None for r in residuals), "the flow lost the photo"
+    assert max(residuals) < P.planar_residual_min
+
+
+@needs_data
+def test_a_real_head_turn_from_a_shared_clip_is_3d():
+    path = DATA / "pad" / "replay_videos" / "apfol" / "live.webm"
+    frames = [(f.image, f.timestamp_s) for f in iter_video(path) if f.timestamp_s <= 1.6]
+    turns = list(turn_episodes(observe(frames, P), P, "apfol"))
+    assert turns, "no turn found in the clip's first 1.6 s"
+    assert all(not t.planar and t.residual >= P.planar_residual_min for t in turns), [t.detail for t in turns]
+
+
+@needs_data
+def test_a_session_over_a_swung_photo_goes_to_review_with_planar_motion():
+    pytest.skip("pending")
+
+
+# -- the trace and its replay ---------------------------------------------------------------------
+
+FRONT = Gesture(0.05, 0.1, 1.0)
+
+
+def turn_session(residual: float | None, head_motion: bool = True):
+    """Front for half a second, then a left turn of 30 degrees held: each turned frame with ``residual``."""
+    tally = Tally(P, [Step.TURN_LEFT, Step.SMILE], None, True, head_motion=head_motion)
+    frames = [(FRONT, None)] * 15 + [(Gesture(0.05, 0.1, yaw), residual) for yaw in (12, 18, 24) + (30,) * 10]
+    frames += [(FRONT, None)] * 30
+    for index, (gesture, value) in enumerate(frames):
+        if tally.frame(FrameObservation(index * DT, True, False, gesture, True, 0.9, 1.0, value)).finished:
+            break  # as the session does
+    return tally.finish(), tally.trace
+
+
+def reasons(m, policy=P):
+    return reasons_for(m, policy, scores_of(m, policy))
+
+
+def test_a_turn_with_3d_motion_passes_and_a_planar_one_fails_the_challenge():
+    m, _ = turn_session(0.04)
+    assert "planar_motion" not in reasons(m) and m.turn_residuals == {"turn_left": 0.04}
+    assert scores_of(m, P)["planar_residual_turn_left"] == 0.04
+    m, trace = turn_session(0.004)
+    assert m.planar_motion and m.challenge_failure == "planar_motion" and "planar_motion" in reasons(m)
+    assert trace.frames[-1].t < 1.0  # the challenge stopped at the turn, the smile was never asked
+
+
+def test_a_turn_the_flow_could_not_follow_is_not_shown_3d():
+    m, _ = turn_session(None)
+    assert m.planar_motion and "planar_motion" in reasons(m)
+
+
+def test_the_replay_re_applies_the_residual_threshold():
+    m, trace = turn_session(0.03)
+    again = SessionTrace.from_dict(json.loads(json.dumps(trace.to_dict())))
+    assert again == trace and again.head_motion
+    assert replay(again, P).measurements == m
+    stricter = replay(again, P.replace(planar_residual_min=0.05))
+    assert stricter.exact and "planar_motion" in stricter.reasons(P)
+    assert "planar_motion" not in replay(again, P.replace(planar_residual_min=0.02)).reasons(P)
+
+
+def test_an_older_trace_without_residuals_replays_without_the_check():
+    _, trace = turn_session(None, head_motion=False)
+    old = trace.to_dict()
+    del old["head_motion"], old["frames"]["planar_residual"]
+    replayed = replay(SessionTrace.from_dict(old), P)
+    assert not replayed.measurements.planar_motion and "planar_motion" not in replayed.reasons(P)
+
+
+def test_the_reason_has_words_in_both_languages():
+    assert "planar_motion" in REASONS
+    assert TEXT["planar_motion"]["pt"] and TEXT["planar_motion"]["en"]
+
+
+def test_peak_is_the_frame_of_largest_yaw_with_a_residual():
+    peak = TurnPeak()
+    for yaw, residual in ((15, 0.05), (32, 0.03), (25, 0.002), (40, None)):
+        peak.observe(yaw, residual)
+    motion = peak.conclude("turn_left", 1.0, P)
+    assert (motion.peak_yaw, motion.residual, motion.planar) == (32, 0.03, False)
