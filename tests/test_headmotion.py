@@ -71,7 +71,23 @@ def test_a_real_head_turn_from_a_shared_clip_is_3d():
 
 @needs_data
 def test_a_session_over_a_swung_photo_goes_to_review_with_planar_motion():
-    pytest.skip("pending")
+    """A webcam frame held as a flat print and swung 60 degrees: strong enough that the landmarker
+    reads a turn to the right, so only the head-motion check stops it. At 15 frames/s: the
+    landmarker misses this warped face on every 7th frame, which a 30 frames/s hold would not survive."""
+    photo = read_image(sorted((DATA / "pad" / "nuaa" / "live" / "0002").glob("*.jpg"))[0])
+    frames = swung_frames(photo, SwingTrial(60.0, 0.0, (0.0, 0.0), 0.6, 1.0, (0.0, 0.0)), still=15, ramp=12, hold=24)
+    with VerificationSession(steps=[Step.TURN_RIGHT], passive=None) as session:
+        for index, frame in enumerate(frames):
+            result = session.process(frame, index / 15)
+        verdict = session.finish()
+        trace = session.evidence().trace
+    assert result.verdict is not None, "the turn step never ended"
+    assert "planar_motion" in verdict.reasons and "turn_not_detected" not in verdict.reasons
+    assert verdict.scores["planar_residual_turn_right"] < P.planar_residual_min
+    # The turn was the last step, so the challenge had finished: the measurements carry the failure.
+    assert verdict.decision == "review" and "planar_motion" in reasons_for(session.measurements, P, verdict.scores)
+    assert trace.head_motion and any(f.planar_residual is not None for f in trace.frames)
+    assert "planar_motion" in replay(trace, P).reasons(P)
 
 
 # -- the trace and its replay ---------------------------------------------------------------------
