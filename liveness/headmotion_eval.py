@@ -31,6 +31,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .detection import detect_faces
 from .headmotion import HeadMotion, TurnMotion, TurnPeak
 from .media import iter_video, read_image
 from .policy import DEFAULT_POLICY, Policy
@@ -103,16 +104,23 @@ def swung_frames(image: np.ndarray, trial: SwingTrial, still: int = 6, ramp: int
                                   borderMode=cv2.BORDER_CONSTANT, borderValue=(BACKGROUND,) * 3)
 
 
-def held_photo(photo: np.ndarray) -> np.ndarray:
-    """A photo as a webcam would see it held up: about 60 % of a 640x480 frame's height, on a grey wall."""
+def held_photo(photo: np.ndarray) -> np.ndarray | None:
+    """A photo held up to a webcam as an attacker would: its face 40 % of a 640x480 frame's height
+    (a selfie's size, above the quality gate's minimum), centred, on a grey wall. None without a face."""
+    faces = detect_faces(photo, max_side=1280)
+    if not faces:
+        return None
+    x, y, w, h = faces[0].box
     width, height = CANVAS
-    scale = 0.6 * height / photo.shape[0]
-    if photo.shape[1] * scale > 0.9 * width:
-        scale = 0.9 * width / photo.shape[1]
-    resized = cv2.resize(photo, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    scale = 0.4 * height / h
+    resized = cv2.resize(photo, None, fx=scale, fy=scale,
+                         interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+    # Paste so that the face's centre lands on the canvas's centre, clipped to the canvas.
+    dx, dy = int(width / 2 - (x + w / 2) * scale), int(height / 2 - (y + h / 2) * scale)
     canvas = np.full((height, width, 3), BACKGROUND, np.uint8)
-    y, x = (height - resized.shape[0]) // 2, (width - resized.shape[1]) // 2
-    canvas[y:y + resized.shape[0], x:x + resized.shape[1]] = resized
+    x0, y0 = max(dx, 0), max(dy, 0)
+    x1, y1 = min(dx + resized.shape[1], width), min(dy + resized.shape[0], height)
+    canvas[y0:y1, x0:x1] = resized[y0 - dy:y1 - dy, x0 - dx:x1 - dx]
     return canvas
 
 
@@ -202,10 +210,13 @@ def frontal_frames(path: Path, observed: list[Observed], count: int) -> list[np.
 
 
 def photo_sources(data_dir: Path, nuaa_per_subject: int = 1) -> list[tuple[str, np.ndarray]]:
-    """The verify photos and the first NUAA live frame of each subject, as held photos."""
+    """The verify photos (as held photos; those without a detected face left out) and the first
+    NUAA live frame of each subject (a whole webcam frame, as a print or a screen of it)."""
     sources = []
     for path in sorted((data_dir / "verify").glob("*/*")):
-        sources.append((f"verify/{path.parent.name}/{path.name}", held_photo(read_image(path))))
+        photo = held_photo(read_image(path))
+        if photo is not None:
+            sources.append((f"verify/{path.parent.name}/{path.name}", photo))
     for subject in sorted((data_dir / "pad" / "nuaa" / "live").glob("*")):
         for path in sorted(subject.glob("*.jpg"))[:nuaa_per_subject]:
             sources.append((f"nuaa/{subject.name}/{path.name}", read_image(path)))

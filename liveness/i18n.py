@@ -112,6 +112,7 @@ TEXT: dict[str, dict[str, str]] = {
     "whatif_blink_closed": {"pt": "Piscada: olhos fechados a partir de", "en": "Blink: eyes closed from"},
     "whatif_blink_open": {"pt": "Piscada: olhos abertos até", "en": "Blink: eyes open up to"},
     "whatif_turn_yaw_deg": {"pt": "Giro da cabeça: ângulo mínimo (graus)", "en": "Head turn: minimum angle (degrees)"},
+    "whatif_planar_residual_min": {"pt": "Giro da cabeça: movimento 3D mínimo (resíduo planar)", "en": "Head turn: minimum 3D motion (planar residual)"},
     "whatif_step_timeout_s": {"pt": "Tempo por etapa (s)", "en": "Time per step (s)"},
     "whatif_continuity_threshold": {"pt": "Continuidade: semelhança mínima durante a sessão", "en": "Continuity: minimum similarity during the session"},
     "whatif_min_quality_fraction": {"pt": "Qualidade: fração mínima de quadros bons", "en": "Quality: minimum share of good frames"},

@@ -234,6 +234,7 @@ CASES = {
     "spoof_suspected": ({"passive_scores": [0.1] * 10}, {"spoof_suspected"}),
     "low_quality": ({"quality_ok_frames": 10}, {"low_quality"}),
     "frozen_video": ({"frozen_frames": 39}, {"frozen_video"}),
+    "planar_motion": ({"planar_motion": True}, {"planar_motion"}),  # a last-step turn: the challenge had passed
 }
 
 

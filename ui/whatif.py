@@ -37,6 +37,7 @@ CONTROLS = (
     ("blink_closed", "whatif_blink_closed", 0.0, 1.0, 0.01),
     ("blink_open", "whatif_blink_open", 0.0, 1.0, 0.01),
     ("turn_yaw_deg", "whatif_turn_yaw_deg", 0.0, 60.0, 0.5),
+    ("planar_residual_min", "whatif_planar_residual_min", 0.0, 0.05, 0.001),
     ("step_timeout_s", "whatif_step_timeout_s", 1.0, 30.0, 0.5),
     ("continuity_threshold", "whatif_continuity_threshold", 0.0, 1.0, 0.005),
     ("min_quality_fraction", "whatif_min_quality_fraction", 0.0, 1.0, 0.01),
