@@ -7,13 +7,18 @@ sockets, the cheeks and the jaw line lie at different depths, so they move
 by different amounts (parallax) and no homography maps the frontal face mesh
 onto the turned one.
 
-So the session keeps the latest frontal landmark set (:class:`HeadMotion`)
-and, on every turned frame, fits a homography from it to the current set
-(:func:`planar_residual`): the fit's RMS error over the face's size is the
-frame's *planar residual*, recorded in the trace. When a turn step passes,
-the residual at the turn's peak (the frame of largest yaw in the asked
-direction, :class:`TurnPeak`) must reach ``policy.planar_residual_min``;
-below it the turn was the motion of a plane: ``planar_motion``.
+So the session keeps the latest frontal face mesh (:class:`HeadMotion`),
+follows its points through the image with optical flow while the head turns,
+and on every turned frame fits a homography from the frontal points to where
+they are now (:func:`planar_residual`): the fit's RMS error over the face's
+size is the frame's *planar residual*, recorded in the trace. The flow, not
+the landmarker's own points on the turned frame, because the landmarker fits
+a 3D face to whatever it sees: on a swung photo its points move as a head's
+would (residuals as large as a real turn's), while the image does not. When a
+turn step passes, the residual at the turn's peak (the frame of largest yaw
+in the asked direction, :class:`TurnPeak`) must reach
+``policy.planar_residual_min``; below it, or with no residual at all (the
+flow lost the face), the turn is ``planar_motion``.
 
 The threshold and how it was calibrated are in ``policy.py``; the numbers
 come from ``python -m liveness headmotion-eval``.
