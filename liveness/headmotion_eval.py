@@ -276,12 +276,12 @@ def _summary(values: list[float]) -> str:
 
 
 def run(data_dir: Path, trials: int = 3, frontal_per_clip: int = 3, seed: int = 11,
-        max_swing_deg: float = 40.0, policy: Policy = DEFAULT_POLICY, log=print) -> dict:
-    """The whole evaluation; returns the numbers it printed."""
+        max_swing_deg: float = 40.0, clips: bool = True, policy: Policy = DEFAULT_POLICY, log=print) -> dict:
+    """The whole evaluation (``clips`` False: the swung photos alone); returns the numbers it printed."""
     rng = random.Random(seed)
     timing: dict[str, float] = {}
     real, replays, sources = [], [], []
-    for path in shared_clips(data_dir):
+    for path in shared_clips(data_dir) if clips else []:
         observed = observe(clip_frames(path), policy, timing)
         name = str(path.relative_to(data_dir))
         turns = list(turn_episodes(observed, policy, name))

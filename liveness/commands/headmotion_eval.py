@@ -17,7 +17,7 @@ def _headmotion_eval(args) -> int:
     if not data_dir.is_dir():
         raise ValueError(f"data folder not found: {data_dir}")
     report = run(data_dir, trials=args.trials, frontal_per_clip=args.frontal_per_clip, seed=args.seed,
-                 max_swing_deg=args.max_swing,
+                 max_swing_deg=args.max_swing, clips=not args.photos_only,
                  log=(lambda _line: None) if args.json else print)
     if args.json:
         print(json.dumps(report, indent=2))
@@ -35,5 +35,7 @@ def register(sub) -> None:
     parser.add_argument("--seed", type=int, default=11, help="random seed of the swings (default: %(default)s)")
     parser.add_argument("--max-swing", type=float, default=40.0,
                         help="largest swing of a photo about its vertical axis, degrees (default: %(default)s)")
+    parser.add_argument("--photos-only", action="store_true",
+                        help="only the swung photos (quicker): no real turns, no frontal frames from the clips")
     parser.add_argument("--json", action="store_true", help="the numbers as one JSON object")
     parser.set_defaults(run=_headmotion_eval)
