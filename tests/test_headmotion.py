@@ -152,3 +152,12 @@ def test_peak_is_the_frame_of_largest_yaw_with_a_residual():
         peak.observe(yaw, residual)
     motion = peak.conclude("turn_left", 1.0, P)
     assert (motion.peak_yaw, motion.residual, motion.planar) == (32, 0.03, False)
+
+
+def test_the_evaluation_command_refuses_bad_input_in_one_line(tmp_path, capsys):
+    from liveness.cli import main
+
+    assert main(["headmotion-eval", "--data", str(tmp_path / "missing")]) == 1
+    assert main(["headmotion-eval", "--trials", "0"]) == 1
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert errors == [f"error: data folder not found: {tmp_path / 'missing'}", "error: --trials must be at least 1"]
