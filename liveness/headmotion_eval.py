@@ -234,13 +234,22 @@ class SwingResult:
     end_residual: float | None
 
 
+def jpeg_round_trip(image: np.ndarray, quality: int) -> np.ndarray:
+    """The image as a lossy camera or stream would deliver it."""
+    return cv2.imdecode(cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])[1], cv2.IMREAD_COLOR)
+
+
 def swing_trials(name: str, image: np.ndarray, trials: int, rng: random.Random, policy: Policy,
-                 timing: dict[str, float], max_swing_deg: float = 40.0) -> list[SwingResult]:
-    """``trials`` fake turns of one image, swung by 15 to ``max_swing_deg`` degrees."""
+                 timing: dict[str, float], max_swing_deg: float = 40.0,
+                 jpeg_quality: int | None = None) -> list[SwingResult]:
+    """``trials`` fake turns of one image, swung by 15 to ``max_swing_deg`` degrees
+    (each frame JPEG-compressed at ``jpeg_quality`` when given)."""
     results = []
     for _ in range(trials):
         trial = SwingTrial.draw(rng, max_swing_deg)
         frames = list(swung_frames(image, trial))
+        if jpeg_quality is not None:
+            frames = [jpeg_round_trip(frame, jpeg_quality) for frame in frames]
         observed = observe(((frame, index / FPS) for index, frame in enumerate(frames)), policy, timing)
         results.append(SwingResult(name, _session_turn(name, observed, policy), _end_residual(frames, policy)))
     return results
@@ -276,7 +285,8 @@ def _summary(values: list[float]) -> str:
 
 
 def run(data_dir: Path, trials: int = 3, frontal_per_clip: int = 3, seed: int = 11,
-        max_swing_deg: float = 40.0, clips: bool = True, policy: Policy = DEFAULT_POLICY, log=print) -> dict:
+        max_swing_deg: float = 40.0, clips: bool = True, jpeg_quality: int | None = None,
+        policy: Policy = DEFAULT_POLICY, log=print) -> dict:
     """The whole evaluation (``clips`` False: the swung photos alone); returns the numbers it printed."""
     rng = random.Random(seed)
     timing: dict[str, float] = {}
@@ -296,7 +306,7 @@ def run(data_dir: Path, trials: int = 3, frontal_per_clip: int = 3, seed: int = 
     log(f"  {len(sources)} frontal frames and photos, {trials} swings each")
     fakes: list[SwingResult] = []
     for name, image in sources:
-        fakes += swing_trials(name, image, trials, rng, policy, timing, max_swing_deg)
+        fakes += swing_trials(name, image, trials, rng, policy, timing, max_swing_deg, jpeg_quality)
     threshold = policy.planar_residual_min
     end = [f.end_residual for f in fakes if f.end_residual is not None]
     reached = [f.session for f in fakes if f.session.residual is not None
@@ -304,7 +314,7 @@ def run(data_dir: Path, trials: int = 3, frontal_per_clip: int = 3, seed: int = 
     real_residuals = [t.residual for t in real if t.residual is not None]
     replay_residuals = [t.residual for t in replays if t.residual is not None]
     report = {
-        "threshold": threshold, "max_swing_deg": max_swing_deg,
+        "threshold": threshold, "max_swing_deg": max_swing_deg, "jpeg_quality": jpeg_quality,
         "real_turns": len(real), "real_flagged": sum(t.planar for t in real),
         "replay_turns": len(replays), "replay_flagged": sum(t.planar for t in replays),
         "fake_trials": len(fakes), "fake_tracked": len(end), "fake_flagged": sum(r < threshold for r in end),
@@ -319,7 +329,8 @@ def run(data_dir: Path, trials: int = 3, frontal_per_clip: int = 3, seed: int = 
     log(f"planar residual at the peak of each turn (RMS homography error over the face size):")
     log(f"  real turns, live clips:        {_summary(real_residuals)}")
     log(f"  real turns, screen replays:    {_summary(replay_residuals)}")
-    log(f"  photos swung 15-{max_swing_deg:g} deg:     {_summary(end)}")
+    compressed = "" if jpeg_quality is None else f", JPEG q{jpeg_quality}"
+    log(f"  photos swung 15-{max_swing_deg:g} deg{compressed}: {_summary(end)}")
     log(f"  ... whose landmarker yaw reached {policy.turn_yaw_deg:g} deg (the turn step would pass): "
         f"{_summary([m.residual for m in reached])}")
     log(f"threshold planar_residual_min = {threshold}")
