@@ -188,7 +188,8 @@ class Tally:
         self.m.turn_residuals[motion.step] = motion.residual
         if motion.planar:
             self.m.planar_motion = True
-            self.challenge.fail(t, "planar_motion", motion.detail)
+            # The challenge has moved on to the next step: the detail names the turn.
+            self.challenge.fail(t, "planar_motion", f"{motion.step}: {motion.detail}")
 
     def _identity(self, sample: IdentitySample) -> None:
         """Record the sample; fail the challenge when the face was swapped."""

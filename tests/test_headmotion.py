@@ -102,7 +102,7 @@ def turn_session(residual: float | None, head_motion: bool = True):
     for index, (gesture, value) in enumerate(frames):
         if tally.frame(FrameObservation(index * DT, True, False, gesture, True, 0.9, 1.0, value)).finished:
             break  # as the session does
-    return tally.finish(), tally.trace
+    return tally.finish(), tally.trace, tally.challenge.events
 
 
 def reasons(m, policy=P):
@@ -110,21 +110,23 @@ def reasons(m, policy=P):
 
 
 def test_a_turn_with_3d_motion_passes_and_a_planar_one_fails_the_challenge():
-    m, _ = turn_session(0.04)
+    m, _, _ = turn_session(0.04)
     assert "planar_motion" not in reasons(m) and m.turn_residuals == {"turn_left": 0.04}
     assert scores_of(m, P)["planar_residual_turn_left"] == 0.04
-    m, trace = turn_session(0.004)
+    m, trace, events = turn_session(0.004)
     assert m.planar_motion and m.challenge_failure == "planar_motion" and "planar_motion" in reasons(m)
     assert trace.frames[-1].t < 1.0  # the challenge stopped at the turn, the smile was never asked
+    [failed] = [e for e in events if e.event == "failed"]
+    assert failed.detail.startswith("turn_left: planar residual 0.0040")
 
 
 def test_a_turn_the_flow_could_not_follow_is_not_shown_3d():
-    m, _ = turn_session(None)
+    m, _, _ = turn_session(None)
     assert m.planar_motion and "planar_motion" in reasons(m)
 
 
 def test_the_replay_re_applies_the_residual_threshold():
-    m, trace = turn_session(0.03)
+    m, trace, _ = turn_session(0.03)
     again = SessionTrace.from_dict(json.loads(json.dumps(trace.to_dict())))
     assert again == trace and again.head_motion
     assert replay(again, P).measurements == m
@@ -134,7 +136,7 @@ def test_the_replay_re_applies_the_residual_threshold():
 
 
 def test_an_older_trace_without_residuals_replays_without_the_check():
-    _, trace = turn_session(None, head_motion=False)
+    _, trace, _ = turn_session(None, head_motion=False)
     old = trace.to_dict()
     del old["head_motion"], old["frames"]["planar_residual"]
     replayed = replay(SessionTrace.from_dict(old), P)
