@@ -88,6 +88,21 @@ class Policy:
     reaction_max_s: float = 2.0
     prompt_round_trip_s: float = 0.4
     gesture_complete_s: float = 2.5
+    # Head motion is 3D (liveness/headmotion.py): at a passed turn's peak, the RMS error of
+    # the best homography from the frontal face mesh (followed by optical flow) to the turned
+    # one, over the face's size, must reach planar_residual_min, or the turn was a tilted or
+    # swung photo or screen (planar_motion). Calibrated by `python -m liveness headmotion-eval
+    # --trials 2 --frontal-per-clip 2`: the 8 real turns of the shared live clips 0.022-0.051
+    # (the 16 of the screen replays, real heads recorded, 0.023-0.079); 152 photos and frontal
+    # frames swung 15-40 degrees with tilt, pan and zoom 0.001-0.010, and 0.002-0.015 for the
+    # 128 photo swings JPEG-compressed at quality 60 (`--photos-only --jpeg-quality 60`), as a
+    # camera or a stream would. 0.018 lies between: 1.2x under the lowest real turn (a bare
+    # 20-degree one), 1.2x over the highest compressed swing. Swings up to 60 degrees
+    # (`--max-swing 60`) reach 0.025, but none of them made the landmarker read a 20-degree turn.
+    planar_residual_min: float = 0.018
+    # The frontal reference is the latest mesh with |yaw| at most this (the face-front phase
+    # asks for less than turn_yaw_deg / 2).
+    head_motion_frontal_yaw_deg: float = 10.0
     step_timeout_s: float = 10.0
     session_timeout_s: float = 45.0
     # Steps per challenge (distinct, at least one smile or turn: challenge.random_steps).

@@ -35,6 +35,7 @@ import numpy as np
 from .challenge import ChallengeStatus, Gesture, Step, random_steps
 from . import metrics
 from .detection import Face, FaceDetector
+from .headmotion import HeadMotion
 from .logs import verdict_fields
 from .matching import EnrolledFace, cosine_similarity, shared_embedder
 from .policy import DEFAULT_POLICY, Policy
@@ -121,7 +122,8 @@ class VerificationSession:
         self._tally = Tally(policy, self.steps,
                             "no_document" if document is None else
                             None if document.ok else f"document_{document.reason}",
-                            passive is not None, prompt_at=prompt_at, locked=locked)
+                            passive is not None, prompt_at=prompt_at, locked=locked, head_motion=True)
+        self._head_motion = HeadMotion(policy)
         self._challenge = self._tally.challenge
         self._lock = threading.Lock()
         self._key_frames: list[tuple[str, np.ndarray]] = []
@@ -166,10 +168,11 @@ class VerificationSession:
             if not several:
                 sample = self._check_identity(frame, face, t)
         usable = signals if face is not None and not several else None
+        residual = None if usable is None else self._head_motion.observe(frame, usable.landmarks, usable.yaw)
         status = self._tally.frame(FrameObservation(
             t, face is not None, several,
             None if usable is None else Gesture(float(usable.smile), float(usable.blink), float(usable.yaw)),
-            None if quality is None else bool(quality.ok), passive_score, frozen_diff), sample)
+            None if quality is None else bool(quality.ok), passive_score, frozen_diff, residual), sample)
         self._collect_key_frames(frame, face, passive_score)
         if status.finished and self._verdict is None:
             self._finalize()

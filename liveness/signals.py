@@ -10,7 +10,7 @@ from __future__ import annotations
 import atexit
 import math
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -30,6 +30,9 @@ class FaceSignals:
     head to their own left (the nose moves to the image's right on an
     unmirrored camera frame); pitch positive looking up; roll positive
     tilting to the person's left. mouth_box: (x, y, w, h) in pixels.
+    landmarks: the 478 face-mesh points, (478, 3) float32: x, y in pixels,
+    z (depth relative to the face's centre, negative towards the camera) in
+    the same scale as x; None when not measured.
     """
 
     smile: float
@@ -39,6 +42,7 @@ class FaceSignals:
     roll: float
     mouth_box: tuple[float, float, float, float]
     face_box: tuple[float, float, float, float]
+    landmarks: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 def _pose_degrees(matrix: np.ndarray) -> tuple[float, float, float]:
@@ -109,7 +113,8 @@ class FaceSignalTracker:
         if not result.face_landmarks:
             return None
         h, w = frame_bgr.shape[:2]
-        points = np.array([(p.x * w, p.y * h) for p in result.face_landmarks[0]], dtype=np.float32)
+        landmarks = np.array([(p.x * w, p.y * h, p.z * w) for p in result.face_landmarks[0]], dtype=np.float32)
+        points = landmarks[:, :2]
         shapes = {c.category_name: c.score for c in result.face_blendshapes[0]}
         yaw, pitch, roll = _pose_degrees(result.facial_transformation_matrixes[0])
         return FaceSignals(
@@ -118,6 +123,7 @@ class FaceSignalTracker:
             yaw=yaw, pitch=pitch, roll=roll,
             mouth_box=_box(points[_OUTER_LIP]),
             face_box=_box(points),
+            landmarks=landmarks,
         )
 
     def close(self) -> None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .challenge import FAILURE_REASON, Challenge, ChallengeStatus, Gesture, Step
+from .headmotion import TURN_SIGN, TurnPeak
 from .policy import Policy
 from .verdict import SessionMeasurements, reasons_for, scores_of
 
@@ -36,7 +37,7 @@ REPLAYED_FIELDS = ("baseline_s", "neutral_max_smile", "neutral_margin", "smile_m
                    "smile_hold_s", "blink_closed", "blink_open", "blink_rise", "blink_open_margin",
                    "turn_yaw_deg", "turn_hold_s", "reaction_min_s", "reaction_max_s", "prompt_round_trip_s",
                    "gesture_complete_s", "step_timeout_s", "session_timeout_s",
-                   "continuity_threshold", "frozen_max_diff")
+                   "continuity_threshold", "frozen_max_diff", "planar_residual_min")
 # 2: the challenge's schedule (delays or script times, locked) and when each prompt was shown.
 # A format-1 trace predates prompt-locked challenges: it replays as an unlocked one.
 TRACE_FORMAT = 2
@@ -53,6 +54,7 @@ class FrameObservation:
     quality_ok: bool | None = None  # None without a face
     passive: float | None = None  # the live probability, when computed on this frame
     frozen_diff: float | None = None  # mean |difference| to the previous frame's thumbnail; None on the first
+    planar_residual: float | None = None  # headmotion.HeadMotion's, on turned frames; None elsewhere
 
 
 @dataclass(frozen=True)
@@ -88,15 +90,17 @@ class SessionTrace:
     prompt_at: list[float] | None = None
     locked: bool = True
     shown: list[PromptShown] = field(default_factory=list)
+    head_motion: bool = False  # the frames carry planar residuals (traces recorded before that do not)
 
     def to_dict(self) -> dict:
         """Plain JSON, columnar (one list per field): what the case row stores."""
         columns = {name: [getattr(f, name) for f in self.frames]
-                   for name in ("t", "face", "several", "quality_ok", "passive", "frozen_diff")}
+                   for name in ("t", "face", "several", "quality_ok", "passive", "frozen_diff", "planar_residual")}
         for index, name in enumerate(Gesture._fields):
             columns[name] = [None if f.gesture is None else f.gesture[index] for f in self.frames]
         return {"format": TRACE_FORMAT, "steps": list(self.steps), "document_reason": self.document_reason,
                 "passive_available": self.passive_available, "ended_by_challenge": self.ended_by_challenge,
+                "head_motion": self.head_motion,
                 "frames": columns, "progress": [list(p) for p in self.progress],
                 "samples": [[s.t, s.similarity, s.taken, s.applied] for s in self.samples],
                 "delays": self.delays, "prompt_at": self.prompt_at, "locked": self.locked,
@@ -123,16 +127,17 @@ class SessionTrace:
         if data.get("format") not in (1, TRACE_FORMAT):
             raise ValueError(f"unknown trace format {data.get('format')!r}")
         c = data["frames"]
+        residuals = c.get("planar_residual") or [None] * len(c["t"])  # absent from older traces
         frames = [FrameObservation(t, face, several, None if smile is None else Gesture(smile, blink, yaw),
-                                   quality_ok, passive, frozen_diff)
-                  for t, face, several, smile, blink, yaw, quality_ok, passive, frozen_diff
+                                   quality_ok, passive, frozen_diff, residual)
+                  for t, face, several, smile, blink, yaw, quality_ok, passive, frozen_diff, residual
                   in zip(c["t"], c["face"], c["several"], c["smile"], c["blink"], c["yaw"],
-                         c["quality_ok"], c["passive"], c["frozen_diff"], strict=True)]
+                         c["quality_ok"], c["passive"], c["frozen_diff"], residuals, strict=True)]
         return cls(list(data["steps"]), data["document_reason"], data["passive_available"], frames,
                    [IdentitySample(*s) for s in data["samples"]], [tuple(p) for p in data["progress"]],
                    data["ended_by_challenge"], data.get("delays", [0.0] * (len(data["steps"]) + 1)),
                    data.get("prompt_at"), data.get("locked", False),
-                   [PromptShown(*p) for p in data.get("shown", [])])
+                   [PromptShown(*p) for p in data.get("shown", [])], data.get("head_motion", False))
 
 
 def _rounded(value: float | None, digits: int) -> float | None:
@@ -143,16 +148,21 @@ class Tally:
     """The per-frame accounting of one session: challenge, identity continuity, measurements, trace."""
 
     def __init__(self, policy: Policy, steps: list[Step], document_reason: str | None, passive_available: bool,
-                 delays: list[float] | None = None, prompt_at: list[float] | None = None, locked: bool = True):
+                 delays: list[float] | None = None, prompt_at: list[float] | None = None, locked: bool = True,
+                 head_motion: bool = False):
+        """head_motion: the observations carry planar residuals (the live session's do), so every
+        passed turn is checked for 3D motion; without them (older traces) turns are not."""
         self.policy = policy
         self.steps = list(steps)
         self.challenge = Challenge(self.steps, policy, delays, prompt_at, locked)
         self.m = SessionMeasurements(document_reason=document_reason, passive_available=passive_available,
                                      challenge_locked=locked)
         self.trace = SessionTrace([s.value for s in self.steps], document_reason, passive_available,
-                                  delays=self.challenge.delays, prompt_at=prompt_at, locked=locked)
+                                  delays=self.challenge.delays, prompt_at=prompt_at, locked=locked,
+                                  head_motion=head_motion)
         self._low_identity_run = 0
         self._identity_confirmed = False
+        self._turn: tuple[int, TurnPeak] | None = None  # the turn step under way and its peak
 
     def passive_due(self) -> bool:
         """Whether the next frame with a face is one the passive model scores
@@ -180,9 +190,36 @@ class Tally:
                 m.passive_scores.append(obs.passive)
         if sample is not None:
             self._identity(sample)
+        index = self.challenge.progress[0]
+        self._follow_turn(index, obs)
         status = self.challenge.update(obs.t, obs.gesture)
+        if self._turn is not None and self.challenge.progress[0] != index:  # the turn step passed
+            self._check_turn(obs.t)
         self.trace.progress.append(self.challenge.progress)
         return status
+
+    def _follow_turn(self, index: int, obs: FrameObservation) -> None:
+        """Keep the peak of the turn step at ``index`` (when it is one and residuals are recorded)."""
+        step = self.steps[index] if self.trace.head_motion and index < len(self.steps) else None
+        if step not in TURN_SIGN:
+            self._turn = None
+            return
+        if self._turn is None or self._turn[0] != index:
+            self._turn = (index, TurnPeak())
+        if obs.gesture is not None:
+            self._turn[1].observe(TURN_SIGN[step] * obs.gesture.yaw, obs.planar_residual)
+
+    def _check_turn(self, t: float) -> None:
+        """The turn step just passed: it counts only with 3D motion at its peak, else the challenge fails
+        (when it was the last step the challenge has already finished: the measurements carry it)."""
+        index, peak = self._turn
+        self._turn = None
+        motion = peak.conclude(self.steps[index].value, t, self.policy)
+        self.m.turn_residuals[motion.step] = motion.residual
+        if motion.planar:
+            self.m.planar_motion = True
+            # The challenge has moved on to the next step: the detail names the turn.
+            self.challenge.fail(t, "planar_motion", f"{motion.step}: {motion.detail}")
 
     def _identity(self, sample: IdentitySample) -> None:
         """Record the sample; fail the challenge when the face was swapped."""
@@ -230,7 +267,7 @@ class Replay:
 def replay(trace: SessionTrace, policy: Policy) -> Replay:
     """The session again, on its recorded frames, under ``policy``."""
     tally = Tally(policy, [Step(s) for s in trace.steps], trace.document_reason, trace.passive_available,
-                  trace.delays, trace.prompt_at, trace.locked)
+                  trace.delays, trace.prompt_at, trace.locked, trace.head_motion)
     applied_at: dict[int, IdentitySample] = {s.applied: s for s in trace.samples}
     exact, last = True, len(trace.frames) - 1
     for index, obs in enumerate(trace.frames):

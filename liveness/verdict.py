@@ -25,6 +25,7 @@ REASONS = (
     "no_document", "document_no_face", "document_multiple_faces", "document_mismatch",
     "passive_unavailable", "spoof_suspected", "low_quality", "frozen_video", "insufficient_frames",
     "response_before_prompt", "response_too_late", "wrong_gesture", "gesture_not_held", "no_challenge_script",
+    "planar_motion",
 )
 MIN_FRAMES = 10
 MULTIPLE_FACES_MAX_FRACTION = 0.05
@@ -50,6 +51,8 @@ class SessionMeasurements:
     passive_scores: list[float] = field(default_factory=list)
     passive_available: bool = False
     challenge_peaks: dict[str, float] = field(default_factory=dict)
+    planar_motion: bool = False  # a passed turn moved the face as a plane (headmotion.py)
+    turn_residuals: dict[str, float | None] = field(default_factory=dict)  # planar residual at each turn's peak
 
 
 def scores_of(m: SessionMeasurements, policy: Policy) -> dict[str, float | int | None]:
@@ -67,6 +70,8 @@ def scores_of(m: SessionMeasurements, policy: Policy) -> dict[str, float | int |
         "frames_with_face": m.frames_with_face,
         "duration_s": round(m.duration_s, 3),
         **{f"peak_{name}": round(value, 4) for name, value in m.challenge_peaks.items()},
+        **{f"planar_residual_{name}": None if value is None else round(value, 4)
+           for name, value in m.turn_residuals.items()},
     }
 
 
@@ -91,6 +96,8 @@ def reasons_for(m: SessionMeasurements, policy: Policy, scores: dict) -> list[st
         reasons.append("no_challenge_script")
     if m.face_changed and "face_changed" not in reasons:
         reasons.append("face_changed")
+    if m.planar_motion and "planar_motion" not in reasons:
+        reasons.append("planar_motion")
     if m.document_reason:
         reasons.append(m.document_reason)
     elif scores["similarity"] is not None and scores["similarity"] < policy.match_threshold \

@@ -364,6 +364,7 @@ CASES = {
     "wrong_gesture": ({"challenge_failure": "wrong_gesture"}, {"wrong_gesture"}),
     "gesture_not_held": ({"challenge_failure": "gesture_not_held"}, {"gesture_not_held"}),
     "no_challenge_script": ({"challenge_locked": False}, {"no_challenge_script"}),
+    "planar_motion": ({"planar_motion": True}, {"planar_motion"}),  # a last-step turn: the challenge had passed
 }
 
 

@@ -37,6 +37,7 @@ CONTROLS = (
     ("blink_closed", "whatif_blink_closed", 0.0, 1.0, 0.01),
     ("blink_open", "whatif_blink_open", 0.0, 1.0, 0.01),
     ("turn_yaw_deg", "whatif_turn_yaw_deg", 0.0, 60.0, 0.5),
+    ("planar_residual_min", "whatif_planar_residual_min", 0.0, 0.05, 0.001),
     ("step_timeout_s", "whatif_step_timeout_s", 1.0, 30.0, 0.5),
     ("reaction_min_s", "whatif_reaction_min_s", 0.0, 2.0, 0.05),
     ("reaction_max_s", "whatif_reaction_max_s", 0.5, 6.0, 0.1),
