@@ -63,8 +63,6 @@ def _leave_one_source_out(args) -> int:
         raise CommandError(f"unknown recipe {', '.join(unknown)}: choose from {', '.join(RECIPES)}")
     if args.inner_groups < 2:
         raise CommandError("--inner-groups must be at least 2")
-    if len(args.data) < 3:
-        raise CommandError("--leave-one-source-out needs at least 3 data folders (sources)")
     spec = CropSpec(scales=MULTISCALE, size=args.size)
     crops = load_crops(discover_all(args.data), spec, args.frame_step, progress=not args.quiet)
     cases = _case_crops(args, spec)
