@@ -12,9 +12,9 @@ from liveness.pad.data import ATTACK, LIVE, Presentation
 from liveness.pad.evaluation import Scores, score_presentations
 from liveness.pad.metrics import pad_metrics
 from liveness.pad.synth import (SPECIES, SYNTHETIC_SOURCE, SyntheticAttack, _layout, _plane_coordinates,
-                                _print_surface, _screen_surface, is_synthetic, join_crops, live_presentations,
+                                _print_surface, _screen_surface, is_synthetic, live_presentations, origin_sources,
                                 recapture, synthetic_attacks, synthetic_crops)
-from liveness.pad.crops import CropSpec
+from liveness.pad.crops import CropSet, CropSpec, load_crops
 
 DATA = settings().data_dir
 FRAMES = [DATA / "pad" / "nuaa" / "live" / "0001" / "0001_00_00_01_0.jpg",
@@ -91,9 +91,10 @@ def test_print_dithers_a_flat_grey_into_dots_of_the_same_mean_tone(seed):
     layout = _layout(96, 128, "print", False, 3, rng)
     u, v = _plane_coordinates(layout.inverse, 96 * 3, 128 * 3)
     sheet = _print_surface(flat, layout, u, v, rng)
-    paper = _print_surface(np.full_like(flat, 255), layout, u, v, np.random.default_rng(seed + 1))
+    rng = np.random.default_rng(seed)  # the same draws (they do not depend on the picture)
+    paper = _print_surface(np.full_like(flat, 255), _layout(96, 128, "print", False, 3, rng), u, v, rng)
     tone = sheet.mean() / paper.mean()
-    assert 0.1 < tone < 0.6  # mid-grey ink on paper, gamut-compressed, not bare paper or solid black
+    assert 0.12 < tone < 0.45  # mid-grey (0.22 in linear light) ink on paper, not bare paper nor black
     local = sheet - cv2.GaussianBlur(sheet, (0, 0), 4)
     assert local.std() > 0.02 * sheet.mean()  # dots, not a flat tone
 
@@ -153,9 +154,11 @@ def test_synthetic_crops_are_attacks_of_the_synthetic_source(tmp_path):
     assert len(crops.inputs) + crops.frames_without_face.sum() == len(SPECIES)
     cached = synthetic_crops(live, spec, cache_dir=tmp_path / "cache", progress=False)
     assert np.array_equal(cached.inputs, crops.inputs) and cached.presentations == crops.presentations
-    joined = join_crops(cached, crops)
-    assert len(joined.presentations) == 2 * len(SPECIES)
-    assert joined.presentation_index.max() < len(joined.presentations)
+    real = load_crops(live, spec, cache_dir=tmp_path / "cache", progress=False)
+    joined = CropSet.concat([real, crops])
+    assert len(joined.presentations) == 1 + len(SPECIES)
+    assert joined.synthetic_mask().tolist() == [False] * len(real.inputs) + [True] * len(crops.inputs)
+    assert set(origin_sources(joined)) == {"faces"} and set(joined.sources()) == {"faces", SYNTHETIC_SOURCE}
 
 
 def test_evaluation_refuses_synthetic_items(tmp_path):
@@ -179,3 +182,16 @@ def test_live_presentations_cover_pad_verify_and_video():
     sources = {p.source for p in found}
     assert {"nuaa", "verify", "video"} <= sources
     assert any(p.is_video for p in found)
+
+
+@pytest.mark.skipif(not (DATA / "pad").is_dir(), reason="shared data missing")
+def test_synth_command_writes_examples_and_a_contact_sheet(tmp_path, capsys):
+    from liveness.cli import main
+
+    assert main(["synth", "--limit", "2", "--out", str(tmp_path), "--species", "screen"]) == 0
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert "contact_sheet.png" in written and len(written) == 3
+    assert all(name.endswith("_screen.png") for name in written if name != "contact_sheet.png")
+    assert cv2.imread(str(tmp_path / "contact_sheet.png")).shape[0] > 0
+    assert main(["synth", "--limit", "0", "--out", str(tmp_path)]) == 1
+    assert capsys.readouterr().err.strip() == "error: --limit must be at least 1"

@@ -24,9 +24,11 @@ API:
   ``"synthetic"``: it is training data only, and the evaluation refuses it
   (:func:`refuse_synthetic`, called by :class:`liveness.pad.evaluation.Scores`).
 * ``synthetic_crops(presentations, spec, ...)``: their model inputs as a
-  :class:`~liveness.pad.crops.CropSet` (faces detected on the synthetic image,
-  as on real data), cached under ``var/pad_cache``; :func:`join_crops` appends
-  them to the crops of real data.
+  :class:`~liveness.pad.crops.CropSet` (faces found on the synthetic image by
+  :func:`~liveness.pad.crops.find_face`, as on real data), cached under
+  ``var/pad_cache``; ``CropSet.concat`` joins them to the crops of real data,
+  and :func:`origin_sources` says which source each crop's face came from
+  (leave a source's synthetic attacks out with the source itself).
 
 The simulation, in linear light on a supersampled grid (the sensor
 integrates it back to the output pixels, which is where moiré comes from):
@@ -50,6 +52,7 @@ integrates it back to the output pixels, which is where moiré comes from):
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -62,12 +65,12 @@ from tqdm import tqdm
 from ..config import settings
 from ..detection import FaceDetector
 from ..policy import DEFAULT_POLICY
-from .crops import CACHE_FORMAT, CropSet, CropSpec, face_input
+from .crops import CACHE_FORMAT, META_COLUMNS, CropSet, CropSpec, face_input, find_face, sharpness
 from .data import ATTACK, LIVE, Presentation, discover, iter_frames
 
 SPECIES = ("print", "screen")
 SYNTHETIC_SOURCE = "synthetic"
-SYNTH_VERSION = 1  # bump when the simulation changes: it keys the crop cache
+SYNTH_VERSION = 2  # bump when the simulation changes: it keys the crop cache
 VIDEO_STEP = 10  # every 10th frame of a live clip: neighbours are near duplicates
 CONTEXT_SCALE = 4.0  # the context crop recaptured around a live face (the widest scale used)
 TIGHT_FACE = 0.5  # face side / image short side above which the image is a tight crop: no edges
@@ -250,12 +253,16 @@ def _print_surface(content: np.ndarray, layout: _Layout, u: np.ndarray, v: np.nd
     # resolution; the screening below is at the camera's supersampled one).
     encoded = content.astype(np.float32) / 255.0
     grey = encoded @ np.array([0.114, 0.587, 0.299], np.float32)
-    saturation, contrast = rng.uniform(0.6, 0.95), rng.uniform(0.75, 0.95)
+    saturation, contrast = rng.uniform(0.65, 0.95), rng.uniform(0.8, 1.0)
     encoded = grey[..., None] + saturation * (encoded - grey[..., None])
     encoded = 0.5 + contrast * (encoded - 0.5) + rng.uniform(-0.04, 0.04)
-    cyan_magenta_yellow = 1.0 - np.clip(encoded, 0, 1)[..., ::-1] ** GAMMA  # C from R, M from G, Y from B
-    black = rng.uniform(0.4, 0.9) * cyan_magenta_yellow.min(axis=2, keepdims=True)
-    inks = np.clip(np.concatenate([cyan_magenta_yellow - black, black], axis=2), 0, 1)
+    # Coverage is one minus the encoded value (C from R, M from G, Y from B): with the dots'
+    # area response, several inks and dot gain this lands near the picture's tone (a printer's
+    # calibration), blacks raised to a print's density.
+    cyan_magenta_yellow = 1.0 - np.clip(encoded, 0, 1)[..., ::-1]
+    # Black in the shadows on top of the three colours (no under-colour removal: a rich black).
+    black = rng.uniform(0.3, 0.8) * cyan_magenta_yellow.min(axis=2, keepdims=True) ** 2
+    inks = np.clip(np.concatenate([cyan_magenta_yellow, black], axis=2), 0, 1)
     inks = np.ascontiguousarray(inks ** rng.uniform(0.8, 1.0))  # dot gain: inks spread, midtones darken
     cx0, cy0 = layout.content[:2]
     inks = cv2.remap(inks, (u - cx0).astype(np.float32), (v - cy0).astype(np.float32), cv2.INTER_LINEAR,
@@ -300,8 +307,8 @@ def _print_surface(content: np.ndarray, layout: _Layout, u: np.ndarray, v: np.nd
     light = rng.uniform(0.7, 1.1) * (1 + rng.uniform(-0.3, 0.3) * s + rng.uniform(-0.3, 0.3) * t)
     light = light * (1 - 2 * np.abs(bend / height) * np.cos(np.pi * (s + 0.5)))
     radiance = reflectance * light[..., None]
-    if rng.random() < 0.35:
-        radiance += _glare(s, t, rng, strength=rng.uniform(0.1, 0.5))[..., None]
+    if rng.random() < 0.25:
+        radiance += _glare(s, t, rng, strength=rng.uniform(0.05, 0.35))[..., None]
     return radiance
 
 
@@ -359,8 +366,8 @@ def _screen_surface(content: np.ndarray, layout: _Layout, u: np.ndarray, v: np.n
     dx0, dy0, dx1, dy1 = layout.device
     s, t = (u - dx0) / (dx1 - dx0) - 0.5, (v - dy0) / (dy1 - dy0) - 0.5
     radiance += rng.uniform(0.02, 0.12) * cv2.flip(room, 1)
-    if rng.random() < 0.7:
-        radiance += _glare(s, t, rng, strength=rng.uniform(0.2, 1.2))[..., None]
+    if rng.random() < 0.6:
+        radiance += _glare(s, t, rng, strength=rng.uniform(0.1, 0.8))[..., None]
     # Viewing angle: brightness falls off towards one side.
     falloff = 1 + rng.uniform(-0.25, 0.25) * s + rng.uniform(-0.25, 0.25) * t
     return radiance * falloff[..., None]
@@ -375,14 +382,15 @@ def _fingers(u: np.ndarray, v: np.ndarray, layout: _Layout, scene: float, rng: n
     edge = rng.choice(4, p=[0.45, 0.2, 0.2, 0.15])  # bottom, left, right, top
     along = rng.uniform(0.15, 0.85)
     tone = SKIN_TONES[rng.integers(len(SKIN_TONES))] * rng.uniform(0.92, 1.08, 3)
+    tone = tone.mean() + rng.uniform(0.6, 0.9) * (tone - tone.mean())  # skin in room light is duller
     albedo = ((np.clip(tone, 0, 255) / 255.0) ** GAMMA).astype(np.float32)
     light = rng.uniform(0.4, 0.9)
     coverage = np.zeros(u.shape + (1,), np.float32)
     radiance = np.zeros(u.shape + (3,), np.float32)
     for finger in range(1 + int(rng.random() < 0.4)):
         width = rng.uniform(0.09, 0.17) * scene / layout.magnification
-        length = width * rng.uniform(2.0, 3.0)
-        overlap = length * rng.uniform(0.12, 0.3)  # how far the tip reaches over the medium
+        length = width * rng.uniform(4.0, 6.0)  # reaches out of the image: the hand is beyond
+        overlap = width * rng.uniform(0.5, 1.2)  # how far the tip reaches over the medium
         position = along + finger * rng.uniform(1.0, 1.3) * width / extent
         if edge == 0:
             cx, cy, direction = x0 + position * (x1 - x0), y1 - overlap + length / 2, (0.0, 1.0)
@@ -440,8 +448,10 @@ def _camera(radiance: np.ndarray, ss: int, out_size: tuple[int, int], rng: np.ra
 
 
 def _supersampling(height: int, width: int) -> int:
-    """Samples per output pixel side: 3 for small images, fewer for large ones (memory)."""
-    return int(np.clip(np.sqrt(1.3e6 / (height * width)), 1, 3))
+    """Samples per output pixel side: 3 for small images, 1 from about 500x500 (time and
+    memory; the sub-pixel stripes and halftone dots are prefiltered, so one sample per
+    pixel still integrates them as the sensor does)."""
+    return int(np.clip(np.sqrt(3.2e5 / (height * width)), 1, 3))
 
 
 def recapture(image_bgr: np.ndarray, species: str, rng: np.random.Generator, *,
@@ -557,14 +567,14 @@ def _item_seed(seed: int, presentation: Presentation, frame_index: int, species:
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "little")
 
 
-def _context(frame: np.ndarray, detector, max_side: int) -> tuple[np.ndarray, bool]:
+def _context(frame: np.ndarray, detector, max_side: int, still: bool) -> tuple[np.ndarray, bool]:
     """The context crop around the largest face (clipped to the frame) and whether the
     medium's edges may show in it (not when the face fills the image: a tight crop)."""
-    faces = detector.detect(frame, max_side=max_side) if detector is not None else []
+    found = find_face(frame, detector, max_side, still) if detector is not None else None
     h, w = frame.shape[:2]
-    if not faces:
+    if found is None:
         return frame, False
-    x, y, bw, bh = faces[0].box
+    x, y, bw, bh = found[0].box
     side = max(bw, bh)
     if side > TIGHT_FACE * min(h, w):
         return frame, False
@@ -595,7 +605,7 @@ def synthetic_attacks(presentations: Iterable[Presentation], species: Sequence[s
         if presentation.label != LIVE:
             continue
         for index, frame in iter_frames(presentation, video_step):
-            context, edges = _context(_reduced(frame), detector, max_side)
+            context, edges = _context(_reduced(frame), detector, max_side, not presentation.is_video)
             for name in species:
                 item_seed = _item_seed(seed, presentation, index, name)
                 image = recapture(context, name, np.random.default_rng(item_seed), edges=None if edges else False)
@@ -614,17 +624,20 @@ def _cache_key(presentation: Presentation, spec: CropSpec, species: Sequence[str
 def _compute(presentation: Presentation, spec: CropSpec, species: Sequence[str], video_step: int,
              seed: int, max_side: int, detector: FaceDetector) -> dict[str, np.ndarray]:
     """Every synthetic attack of one live presentation: its frame, species and (if a face is
-    found on the synthetic image, as on real data) its model input."""
-    inputs, frames, names, found = [], [], [], []
+    found on the synthetic image, searched as its origin would be) its model input and meta."""
+    inputs, meta, frames, names, found = [], [], [], [], []
     for item, image in synthetic_attacks([presentation], species, video_step, seed, detector, max_side):
-        faces = detector.detect(image, max_side=max_side)
-        if faces:
-            inputs.append(face_input(image, faces[0], spec))
+        face = find_face(image, detector, max_side, still=not presentation.is_video)
+        if face is not None:
+            inputs.append(face_input(image, face[0], spec))
+            meta.append((face[1], image.shape[1], image.shape[0], face[0].box[2], face[0].box[3],
+                         sharpness(image, face[0])))
         frames.append(item.frame_index)
         names.append(SPECIES.index(item.species))
-        found.append(bool(faces))
+        found.append(face is not None)
     empty = np.zeros((0, spec.size, spec.size, spec.channels), np.uint8)
     return {"inputs": np.stack(inputs) if inputs else empty, "frames": np.array(frames, np.int64),
+            "meta": np.array(meta, np.float32).reshape(-1, len(META_COLUMNS)),
             "species": np.array(names, np.int64), "found": np.array(found, bool)}
 
 
@@ -641,7 +654,7 @@ def synthetic_crops(presentations: Sequence[Presentation], spec: CropSpec, speci
     cache_dir = settings().var_dir / "pad_cache" if cache_dir is None else cache_dir
     cache_dir.mkdir(parents=True, exist_ok=True)
     detector = None
-    items, chunks, owners, missing = [], [], [], []
+    items, chunks, owners, missing, metas = [], [], [], [], []
     live = [p for p in presentations if p.label == LIVE]
     for presentation in tqdm(live, desc="synthetic attacks", unit="file", disable=not progress, leave=False):
         path = cache_dir / f"{_cache_key(presentation, spec, species, video_step, seed, max_side)}.npz"
@@ -651,7 +664,7 @@ def synthetic_crops(presentations: Sequence[Presentation], spec: CropSpec, speci
         else:
             detector = detector or FaceDetector()
             computed = _compute(presentation, spec, species, video_step, seed, max_side, detector)
-            tmp = path.with_suffix(".part.npz")
+            tmp = path.with_suffix(f".{os.getpid()}.part.npz")
             np.savez(tmp, **computed)
             tmp.replace(path)  # atomic: a concurrent reader never sees half a file
         first = len(items)
@@ -659,6 +672,7 @@ def synthetic_crops(presentations: Sequence[Presentation], spec: CropSpec, speci
             items.append(SyntheticAttack(presentation, frame, SPECIES[name],
                                          _item_seed(seed, presentation, frame, SPECIES[name])))
         chunks.append(computed["inputs"])
+        metas.append(computed["meta"])
         owners.append(first + np.flatnonzero(computed["found"]))
         missing.append((~computed["found"]).astype(np.int64))
     count = sum(len(c) for c in chunks)
@@ -668,16 +682,11 @@ def synthetic_crops(presentations: Sequence[Presentation], spec: CropSpec, speci
         presentation_index=np.concatenate(owners).astype(np.int64) if owners else np.zeros(0, np.int64),
         presentations=items,
         frames_without_face=np.concatenate(missing) if missing else np.zeros(0, np.int64),
+        meta=np.concatenate(metas) if metas else np.zeros((0, len(META_COLUMNS)), np.float32),
     )
 
 
-def join_crops(real: CropSet, synthetic: CropSet) -> CropSet:
-    """One training set of both: the synthetic presentations follow the real ones."""
-    offset = len(real.presentations)
-    return CropSet(
-        inputs=np.concatenate([real.inputs, synthetic.inputs]),
-        labels=np.concatenate([real.labels, synthetic.labels]),
-        presentation_index=np.concatenate([real.presentation_index, synthetic.presentation_index + offset]),
-        presentations=[*real.presentations, *synthetic.presentations],
-        frames_without_face=np.concatenate([real.frames_without_face, synthetic.frames_without_face]),
-    )
+def origin_sources(crops: CropSet) -> np.ndarray:
+    """Per crop, the source its face came from: a synthetic attack's origin's, else its own."""
+    names = np.array([getattr(p, "origin", p).source for p in crops.presentations])
+    return names[crops.presentation_index] if len(names) else np.zeros(0, str)
