@@ -11,9 +11,9 @@ from liveness.config import settings
 from liveness.pad.data import ATTACK, LIVE, Presentation
 from liveness.pad.evaluation import Scores, score_presentations
 from liveness.pad.metrics import pad_metrics
-from liveness.pad.synth import (SPECIES, SYNTHETIC_SOURCE, SyntheticAttack, _layout, _plane_coordinates,
+from liveness.pad.synth import (CAMERA, SPECIES, SYNTHETIC_SOURCE, SyntheticPresentation, _layout, _plane_coordinates,
                                 _print_surface, _screen_surface, is_synthetic, live_presentations, origin_sources,
-                                recapture, synthetic_attacks, synthetic_crops)
+                                camera_twin, recapture, synthetic_attacks, synthetic_crops)
 from liveness.pad.crops import CropSet, CropSpec, load_crops
 
 DATA = settings().data_dir
@@ -55,6 +55,21 @@ def test_recapture_keeps_size_and_dtype_and_is_deterministic_by_seed(species):
     assert np.array_equal(first, recapture(image, species, np.random.default_rng(7)))
     assert not np.array_equal(first, recapture(image, species, np.random.default_rng(8)))
     assert np.array_equal(image, _natural_image(123, 157))  # the input is not modified
+
+
+def test_camera_twin_is_the_recapture_camera_alone():
+    image = _natural_image(123, 157)
+    twin = camera_twin(image, np.random.default_rng(7))
+    assert twin.shape == image.shape and twin.dtype == np.uint8
+    assert np.array_equal(twin, camera_twin(image, np.random.default_rng(7)))
+    # Blur, exposure, noise and JPEG only: the picture keeps its geometry (the same content at
+    # every pixel), where a print or a screen held in front of the camera moves it.
+    def correlation(other):
+        grey = [cv2.cvtColor(x, cv2.COLOR_BGR2GRAY).astype(float).ravel() for x in (image, other)]
+        return np.corrcoef(*grey)[0, 1]
+
+    assert min(correlation(camera_twin(image, np.random.default_rng(s))) for s in range(4)) > 0.6
+    assert max(correlation(recapture(image, "print", np.random.default_rng(s))) for s in range(4)) < 0.4
 
 
 def test_recapture_refuses_bad_input():
@@ -134,6 +149,8 @@ def test_items_are_tagged_synthetic_with_origin_and_species(tmp_path):
         assert item.source == SYNTHETIC_SOURCE and item.origin in presentations[:2]
         assert item.subject == "anna" and item.species in SPECIES
         assert image.shape == _natural_image().shape and image.dtype == np.uint8
+    twins = list(synthetic_attacks(presentations[:1], species=[CAMERA]))
+    assert [item.label for item, _ in twins] == [LIVE] and twins[0][0].synthetic
     again = list(synthetic_attacks(presentations[1:2]))  # the same item whatever else is made
     assert np.array_equal(again[0][1], made[2][1]) and again[0][0] == made[2][0]
     assert not is_synthetic(presentations[0])
@@ -163,7 +180,7 @@ def test_synthetic_crops_are_attacks_of_the_synthetic_source(tmp_path):
 
 def test_evaluation_refuses_synthetic_items(tmp_path):
     origin = _live_presentations(tmp_path)[0]
-    item = SyntheticAttack(origin, 0, "print", 1)
+    item = SyntheticPresentation(origin, 0, "print", 1)
     with pytest.raises(ValueError, match="synthetic"):
         Scores().add(item, [0.1])
     with pytest.raises(ValueError, match="synthetic"):

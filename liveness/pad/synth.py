@@ -17,12 +17,21 @@ API:
 * ``live_presentations(data_dir)``: every live image and video of a data
   folder laid out like ``../shared/data`` (``pad/<source>/``, ``verify/``,
   ``video/``).
-* ``synthetic_attacks(presentations, ...)``: yields ``(SyntheticAttack,
+* ``camera_twin(image_bgr, rng) -> np.ndarray``: the same image through the
+  recapture's camera alone (no print, no screen): a live control, so that a
+  model cannot tell synthetic attacks from live faces by the camera's blur,
+  noise and JPEG instead of the instrument (trained on NUAA's live faces and
+  synthetic attacks alone, the texture model learnt exactly that:
+  ``scripts/synth_ablation.py``).
+* ``synthetic_attacks(presentations, ...)``: yields ``(SyntheticPresentation,
   image)`` for every live frame (videos every ``video_step``-th frame) and
-  every species. A :class:`SyntheticAttack` is tagged ``synthetic=True``,
-  keeps its ``origin`` presentation, frame and species, and has the source
+  every species of :data:`VARIANTS` asked for (default :data:`SPECIES`;
+  ``"camera"`` makes camera twins, labelled live). A
+  :class:`SyntheticPresentation` is tagged ``synthetic=True``, keeps its
+  ``origin`` presentation, frame and species, and has the source
   ``"synthetic"``: it is training data only, and the evaluation refuses it
-  (:func:`refuse_synthetic`, called by :class:`liveness.pad.evaluation.Scores`).
+  (:func:`refuse_synthetic`, called by :class:`liveness.pad.evaluation.Scores`
+  and :func:`liveness.pad.metrics.pad_metrics`).
 * ``synthetic_crops(presentations, spec, ...)``: their model inputs as a
   :class:`~liveness.pad.crops.CropSet` (faces found on the synthetic image by
   :func:`~liveness.pad.crops.find_face`, as on real data), cached under
@@ -69,6 +78,8 @@ from .crops import CACHE_FORMAT, META_COLUMNS, CropSet, CropSpec, face_input, fi
 from .data import ATTACK, LIVE, Presentation, discover, iter_frames
 
 SPECIES = ("print", "screen")
+CAMERA = "camera"  # not an attack: a live face through the recapture camera alone
+VARIANTS = (*SPECIES, CAMERA)  # what synthetic_attacks can make (indices are cached: append only)
 SYNTHETIC_SOURCE = "synthetic"
 SYNTH_VERSION = 2  # bump when the simulation changes: it keys the crop cache
 VIDEO_STEP = 10  # every 10th frame of a live clip: neighbours are near duplicates
@@ -454,13 +465,25 @@ def _supersampling(height: int, width: int) -> int:
     return int(np.clip(np.sqrt(3.2e5 / (height * width)), 1, 3))
 
 
+def _checked(image_bgr: np.ndarray) -> np.ndarray:
+    image = np.asarray(image_bgr)
+    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3 or min(image.shape[:2]) < 8:
+        raise ValueError("expected a BGR uint8 image of shape (height, width, 3), at least 8 pixels a side")
+    return image
+
+
+def camera_twin(image_bgr: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``image_bgr`` photographed again by the recapture's camera, with nothing in between:
+    a BGR uint8 image of the same size (the live control of :func:`recapture`)."""
+    image = _checked(image_bgr)
+    return _camera(_linear(image), 1, (image.shape[1], image.shape[0]), rng)
+
+
 def recapture(image_bgr: np.ndarray, species: str, rng: np.random.Generator, *,
               edges: bool | None = None) -> np.ndarray:
     """``image_bgr`` (a context crop: the face and its surroundings) shown as ``species``
     and photographed again: a BGR uint8 image of the same size."""
-    image = np.asarray(image_bgr)
-    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3 or min(image.shape[:2]) < 8:
-        raise ValueError("expected a BGR uint8 image of shape (height, width, 3), at least 8 pixels a side")
+    image = _checked(image_bgr)
     if species not in SPECIES:
         raise ValueError(f"unknown attack species {species!r}: expected one of {', '.join(SPECIES)}")
     h, w = image.shape[:2]
@@ -495,8 +518,9 @@ def recapture(image_bgr: np.ndarray, species: str, rng: np.random.Generator, *,
 
 
 @dataclass(frozen=True)
-class SyntheticAttack:
-    """A synthetic attack made from one frame of a live presentation: training data only.
+class SyntheticPresentation:
+    """A synthetic attack (or, species ``"camera"``, a camera twin labelled live) made from
+    one frame of a live presentation: training data only.
 
     Its subject is the origin's (splits by subject keep it with its person); its source is
     ``"synthetic"``, so it never passes for any real source; ``origin.source`` says where
@@ -509,9 +533,12 @@ class SyntheticAttack:
     seed: int
 
     synthetic = True
-    label = ATTACK
     source = SYNTHETIC_SOURCE
     is_video = False
+
+    @property
+    def label(self) -> int:
+        return LIVE if self.species == CAMERA else ATTACK
 
     @property
     def subject(self) -> str:
@@ -591,16 +618,16 @@ def _reduced(frame: np.ndarray) -> np.ndarray:
 
 def synthetic_attacks(presentations: Iterable[Presentation], species: Sequence[str] = SPECIES,
                       video_step: int = VIDEO_STEP, seed: int = 0, detector=None,
-                      max_side: int = 320) -> Iterator[tuple[SyntheticAttack, np.ndarray]]:
+                      max_side: int = 320) -> Iterator[tuple[SyntheticPresentation, np.ndarray]]:
     """``(item, BGR image)`` for every frame of every live presentation (videos every
     ``video_step``-th frame), once per species; attacks among ``presentations`` are skipped.
 
     detector: a :class:`liveness.detection.FaceDetector` to centre the context crop on the
     face (None recaptures the whole frame; a tight crop never shows the medium's edges).
     """
-    unknown = set(species) - set(SPECIES)
+    unknown = set(species) - set(VARIANTS)
     if unknown:
-        raise ValueError(f"unknown attack species {', '.join(sorted(unknown))}: expected {', '.join(SPECIES)}")
+        raise ValueError(f"unknown attack species {', '.join(sorted(unknown))}: expected {', '.join(VARIANTS)}")
     for presentation in presentations:
         if presentation.label != LIVE:
             continue
@@ -608,8 +635,10 @@ def synthetic_attacks(presentations: Iterable[Presentation], species: Sequence[s
             context, edges = _context(_reduced(frame), detector, max_side, not presentation.is_video)
             for name in species:
                 item_seed = _item_seed(seed, presentation, index, name)
-                image = recapture(context, name, np.random.default_rng(item_seed), edges=None if edges else False)
-                yield SyntheticAttack(presentation, index, name, item_seed), image
+                rng = np.random.default_rng(item_seed)
+                image = (camera_twin(context, rng) if name == CAMERA
+                         else recapture(context, name, rng, edges=None if edges else False))
+                yield SyntheticPresentation(presentation, index, name, item_seed), image
 
 
 def _cache_key(presentation: Presentation, spec: CropSpec, species: Sequence[str], video_step: int,
@@ -633,7 +662,7 @@ def _compute(presentation: Presentation, spec: CropSpec, species: Sequence[str],
             meta.append((face[1], image.shape[1], image.shape[0], face[0].box[2], face[0].box[3],
                          sharpness(image, face[0])))
         frames.append(item.frame_index)
-        names.append(SPECIES.index(item.species))
+        names.append(VARIANTS.index(item.species))
         found.append(face is not None)
     empty = np.zeros((0, spec.size, spec.size, spec.channels), np.uint8)
     return {"inputs": np.stack(inputs) if inputs else empty, "frames": np.array(frames, np.int64),
@@ -647,7 +676,7 @@ def synthetic_crops(presentations: Sequence[Presentation], spec: CropSpec, speci
                     progress: bool = True) -> CropSet:
     """Model inputs of the synthetic attacks of every live presentation, cached per presentation.
 
-    The returned set's ``presentations`` are the :class:`SyntheticAttack` items (one per
+    The returned set's ``presentations`` are the :class:`SyntheticPresentation` items (one per
     frame and species; ``frames_without_face`` is 1 where no face was found on the
     synthetic image); attacks among ``presentations`` are ignored.
     """
@@ -669,8 +698,8 @@ def synthetic_crops(presentations: Sequence[Presentation], spec: CropSpec, speci
             tmp.replace(path)  # atomic: a concurrent reader never sees half a file
         first = len(items)
         for frame, name in zip(computed["frames"].tolist(), computed["species"].tolist()):
-            items.append(SyntheticAttack(presentation, frame, SPECIES[name],
-                                         _item_seed(seed, presentation, frame, SPECIES[name])))
+            items.append(SyntheticPresentation(presentation, frame, VARIANTS[name],
+                                               _item_seed(seed, presentation, frame, VARIANTS[name])))
         chunks.append(computed["inputs"])
         metas.append(computed["meta"])
         owners.append(first + np.flatnonzero(computed["found"]))
@@ -678,7 +707,8 @@ def synthetic_crops(presentations: Sequence[Presentation], spec: CropSpec, speci
     count = sum(len(c) for c in chunks)
     return CropSet(
         inputs=np.concatenate(chunks) if count else np.zeros((0, spec.size, spec.size, spec.channels), np.uint8),
-        labels=np.full(count, ATTACK, np.int64),
+        labels=np.array([items[i].label for i in np.concatenate(owners)], np.int64) if count
+        else np.zeros(0, np.int64),
         presentation_index=np.concatenate(owners).astype(np.int64) if owners else np.zeros(0, np.int64),
         presentations=items,
         frames_without_face=np.concatenate(missing) if missing else np.zeros(0, np.int64),
