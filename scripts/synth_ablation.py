@@ -10,6 +10,10 @@ without synthetic attacks (``liveness/pad/synth.py``), scored only on real data:
   with or without the synthetic attacks made from every live face whose source
   is not the left-out one (``verify/`` and ``video/`` included).
 
+Each protocol also trains with the camera twins of the same live faces
+(``camera_twin``: the recapture's camera alone, labelled live) beside the
+synthetic attacks, so that only the print or screen tells them apart.
+
 The threshold is the EER point of the training scores (in-sample: a quick
 ablation, not the acceptance protocol of ``liveness/pad/loso.py``); AUC and
 EER do not depend on it. Synthetic attacks are made from at most
@@ -35,7 +39,7 @@ from liveness.pad.data import discover
 from liveness.pad.loso import capped, presentation_scores
 from liveness.pad.metrics import equal_error_rate, error_curve, pad_metrics
 from liveness.pad.recipes import MULTISCALE, RECIPES
-from liveness.pad.synth import live_presentations, origin_sources, synthetic_crops
+from liveness.pad.synth import CAMERA, live_presentations, origin_sources, synthetic_crops
 
 
 def _spaced(items: list, limit: int) -> list:
@@ -83,13 +87,16 @@ def main() -> int:
         chosen += _spaced(stills, args.nuaa_live if source == "nuaa" else args.live_per_source)
         chosen += [p for p in items if p.is_video]
     synthetic = synthetic_crops(chosen, spec)
-    crops = CropSet.concat([real, synthetic])
+    twins = synthetic_crops(chosen, spec, species=[CAMERA])
+    crops = CropSet.concat([real, synthetic, twins])
     print(f"real crops {len(real.inputs)}, synthetic {len(synthetic.inputs)} "
           f"({int(synthetic.frames_without_face.sum())} without a face) from {len(chosen)} live files",
           file=sys.stderr, flush=True)
 
     labels, crop_sources, origin = crops.labels, crops.sources(), origin_sources(crops)
     is_synthetic = crops.synthetic_mask()
+    twin = is_synthetic & (labels == 1)
+    attack = is_synthetic & (labels == 0)
     testable = sorted({s for s in crop_sources[~is_synthetic]
                        if (labels[(crop_sources == s)] == 0).any() and (labels[(crop_sources == s)] == 1).any()})
     report = {}
@@ -99,8 +106,10 @@ def main() -> int:
         if "nuaa-only" in args.protocols:
             nuaa_live = (crop_sources == "nuaa") & (labels == 1)
             variants = {"real print": nuaa_live | ((crop_sources == "nuaa") & (labels == 0)),
-                        "synthetic only": nuaa_live | (is_synthetic & (origin == "nuaa")),
-                        "real print + synthetic": (crop_sources == "nuaa") | (is_synthetic & (origin == "nuaa"))}
+                        "synthetic only": nuaa_live | (attack & (origin == "nuaa")),
+                        "synthetic + camera twins": nuaa_live | (is_synthetic & (origin == "nuaa")),
+                        "real print + synthetic": (crop_sources == "nuaa") | (attack & (origin == "nuaa")),
+                        "real print + synthetic + twins": (crop_sources == "nuaa") | (is_synthetic & (origin == "nuaa"))}
             for variant, train in variants.items():
                 rows = []
                 for source in testable:
@@ -112,12 +121,13 @@ def main() -> int:
                 report[f"{name} | nuaa-only | {variant}"] = {"train": samples, "rows": rows}
                 _print(f"{name} | nuaa-only | {variant}", rows)
         if "loso" in args.protocols:
-            for variant in ("real only", "real + synthetic"):
+            for variant, made in (("real only", None), ("real + synthetic", attack),
+                                  ("real + synthetic + camera twins", is_synthetic)):
                 rows = []
                 for source in testable:
                     train = (crop_sources != source) & ~is_synthetic
-                    if variant != "real only":
-                        train |= is_synthetic & (origin != source)
+                    if made is not None:
+                        train |= made & (origin != source)
                     threshold, scores, samples = _fit_and_score(
                         recipe, features, crops, train, (crop_sources == source) & ~is_synthetic, args.max_per_group)
                     rows.append(_row(source, scores, threshold))
