@@ -14,7 +14,7 @@ from liveness.pad.metrics import pad_metrics
 from liveness.pad.synth import (CAMERA, SPECIES, SYNTHETIC_SOURCE, SyntheticPresentation, _layout, _plane_coordinates,
                                 _print_surface, _screen_surface, is_synthetic, live_presentations, origin_sources,
                                 camera_twin, recapture, synthetic_attacks, synthetic_crops)
-from liveness.pad.crops import CropSet, CropSpec, load_crops
+from liveness.pad.crops import FOUND_BY, CropSet, CropSpec, load_crops
 
 DATA = settings().data_dir
 FRAMES = [DATA / "pad" / "nuaa" / "live" / "0001" / "0001_00_00_01_0.jpg",
@@ -169,6 +169,7 @@ def test_synthetic_crops_are_attacks_of_the_synthetic_source(tmp_path):
     assert len(crops.presentations) == len(SPECIES) and len(crops.inputs) >= 1
     assert set(crops.sources()) == {SYNTHETIC_SOURCE} and (crops.labels == ATTACK).all()
     assert len(crops.inputs) + crops.frames_without_face.sum() == len(SPECIES)
+    assert (crops.meta[:, 0] != FOUND_BY.index("whole")).all()  # undetectable faces are dropped
     cached = synthetic_crops(live, spec, cache_dir=tmp_path / "cache", progress=False)
     assert np.array_equal(cached.inputs, crops.inputs) and cached.presentations == crops.presentations
     real = load_crops(live, spec, cache_dir=tmp_path / "cache", progress=False)
