@@ -11,7 +11,7 @@ from liveness.config import settings
 from liveness.pad.data import ATTACK, LIVE, Presentation
 from liveness.pad.evaluation import Scores, score_presentations
 from liveness.pad.metrics import pad_metrics
-from liveness.pad.synth import (CAMERA, SPECIES, SYNTHETIC_SOURCE, SyntheticPresentation, _layout, _plane_coordinates,
+from liveness.pad.synth import (CAMERA, SPECIES, SYNTHETIC_SOURCE, SyntheticAttack, _layout, _plane_coordinates,
                                 _print_surface, _screen_surface, is_synthetic, live_presentations, origin_sources,
                                 camera_twin, recapture, synthetic_attacks, synthetic_crops)
 from liveness.pad.crops import FOUND_BY, CropSet, CropSpec, load_crops
@@ -181,7 +181,7 @@ def test_synthetic_crops_are_attacks_of_the_synthetic_source(tmp_path):
 
 def test_evaluation_refuses_synthetic_items(tmp_path):
     origin = _live_presentations(tmp_path)[0]
-    item = SyntheticPresentation(origin, 0, "print", 1)
+    item = SyntheticAttack(origin, 0, "print", 1)
     with pytest.raises(ValueError, match="synthetic"):
         Scores().add(item, [0.1])
     with pytest.raises(ValueError, match="synthetic"):

@@ -23,11 +23,11 @@ API:
   noise and JPEG instead of the instrument (trained on NUAA's live faces and
   synthetic attacks alone, the texture model learnt exactly that:
   ``scripts/synth_ablation.py``).
-* ``synthetic_attacks(presentations, ...)``: yields ``(SyntheticPresentation,
+* ``synthetic_attacks(presentations, ...)``: yields ``(SyntheticAttack,
   image)`` for every live frame (videos every ``video_step``-th frame) and
   every species of :data:`VARIANTS` asked for (default :data:`SPECIES`;
   ``"camera"`` makes camera twins, labelled live). A
-  :class:`SyntheticPresentation` is tagged ``synthetic=True``, keeps its
+  :class:`SyntheticAttack` is tagged ``synthetic=True``, keeps its
   ``origin`` presentation, frame and species, and has the source
   ``"synthetic"``: it is training data only, and the evaluation refuses it
   (:func:`refuse_synthetic`, called by :class:`liveness.pad.evaluation.Scores`
@@ -519,9 +519,10 @@ def recapture(image_bgr: np.ndarray, species: str, rng: np.random.Generator, *,
 
 
 @dataclass(frozen=True)
-class SyntheticPresentation:
-    """A synthetic attack (or, species ``"camera"``, a camera twin labelled live) made from
-    one frame of a live presentation: training data only.
+class SyntheticAttack:
+    """A synthetic attack made from one frame of a live presentation: training data only.
+    With species ``"camera"`` it is the attack's control instead, the camera twin of the
+    live frame, labelled live (the name is kept for the API's sake).
 
     Its subject is the origin's (splits by subject keep it with its person); its source is
     ``"synthetic"``, so it never passes for any real source; ``origin.source`` says where
@@ -619,7 +620,7 @@ def _reduced(frame: np.ndarray) -> np.ndarray:
 
 def synthetic_attacks(presentations: Iterable[Presentation], species: Sequence[str] = SPECIES,
                       video_step: int = VIDEO_STEP, seed: int = 0, detector=None,
-                      max_side: int = 320) -> Iterator[tuple[SyntheticPresentation, np.ndarray]]:
+                      max_side: int = 320) -> Iterator[tuple[SyntheticAttack, np.ndarray]]:
     """``(item, BGR image)`` for every frame of every live presentation (videos every
     ``video_step``-th frame), once per species; attacks among ``presentations`` are skipped.
 
@@ -639,7 +640,7 @@ def synthetic_attacks(presentations: Iterable[Presentation], species: Sequence[s
                 rng = np.random.default_rng(item_seed)
                 image = (camera_twin(context, rng) if name == CAMERA
                          else recapture(context, name, rng, edges=None if edges else False))
-                yield SyntheticPresentation(presentation, index, name, item_seed), image
+                yield SyntheticAttack(presentation, index, name, item_seed), image
 
 
 def _cache_key(presentation: Presentation, spec: CropSpec, species: Sequence[str], video_step: int,
@@ -677,7 +678,7 @@ def synthetic_crops(presentations: Sequence[Presentation], spec: CropSpec, speci
                     progress: bool = True) -> CropSet:
     """Model inputs of the synthetic attacks of every live presentation, cached per presentation.
 
-    The returned set's ``presentations`` are the :class:`SyntheticPresentation` items (one per
+    The returned set's ``presentations`` are the :class:`SyntheticAttack` items (one per
     frame and species; ``frames_without_face`` is 1 where no face was found on the
     synthetic image); attacks among ``presentations`` are ignored. A face found only by
     taking the whole image counts as none: the recapture made it undetectable (tight crops
@@ -703,7 +704,7 @@ def synthetic_crops(presentations: Sequence[Presentation], spec: CropSpec, speci
             tmp.replace(path)  # atomic: a concurrent reader never sees half a file
         first = len(items)
         for frame, name in zip(computed["frames"].tolist(), computed["species"].tolist()):
-            items.append(SyntheticPresentation(presentation, frame, VARIANTS[name],
+            items.append(SyntheticAttack(presentation, frame, VARIANTS[name],
                                                _item_seed(seed, presentation, frame, VARIANTS[name])))
         detected = computed["meta"][:, 0] != WHOLE  # of the items with a face
         found = computed["found"].copy()
