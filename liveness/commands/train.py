@@ -9,6 +9,11 @@ never saw, and ``--out`` is a folder for the fold models and the pooled
 reports (also rated at nested thresholds: ``nested.json``); ``--jobs N``
 trains N fold models at a time. ``--ensemble N`` trains N CNNs from
 consecutive seeds and exports them as one network (mean of their logits).
+
+``--leave-one-source-out`` runs the acceptance protocol instead
+(``liveness/pad/loso.py``): for each DATA folder, every ``--recipe`` is
+trained on the other folders, its threshold fixed on them alone, and scored
+on the folder left out; ``--out`` is a folder for ``report.json`` and plots.
 """
 
 from __future__ import annotations
@@ -26,9 +31,61 @@ TEXTURE_SOURCES_HELP = (
     "on other people (models/passive/MODEL_CARD.md). Give no name to train the CNN alone")
 
 
+def _case_crops(args, spec):
+    """The store's decided cases as crops (``--from-cases``), or None without the flag."""
+    if not args.from_cases:
+        return None
+    from ..pad.cases import CASES_SOURCE, case_crops
+    from ..store import open_store
+
+    store = open_store()
+    try:
+        read = case_crops(store, spec, actor="cli:train")
+    finally:
+        store.close()
+    if not read.cases:
+        raise CommandError("--from-cases: the store holds no decided case with evidence"
+                           + (f" ({read.purged} decided case(s) purged)" if read.purged else ""))
+    if not args.quiet:
+        print(f"{CASES_SOURCE}: {read.cases} decided case(s), {len(read.crops.labels)} key-frame face(s)"
+              + (f"; {read.purged} purged case(s) skipped" if read.purged else ""))
+    return read.crops
+
+
+def _leave_one_source_out(args) -> int:
+    from ..pad.crops import CropSet, load_crops
+    from ..pad.data import discover_all
+    from ..pad.loso import DEFAULT_MAX_PER_GROUP, format_loso, leave_one_source_out, save_loso
+    from ..pad.recipes import MULTISCALE, RECIPES
+
+    unknown = sorted(set(args.recipe) - set(RECIPES))
+    if unknown:
+        raise CommandError(f"unknown recipe {', '.join(unknown)}: choose from {', '.join(RECIPES)}")
+    if args.inner_groups < 2:
+        raise CommandError("--inner-groups must be at least 2")
+    spec = CropSpec(scales=MULTISCALE, size=args.size)
+    crops = load_crops(discover_all(args.data), spec, args.frame_step, progress=not args.quiet)
+    cases = _case_crops(args, spec)
+    if cases is not None:
+        crops = CropSet.concat([crops, cases])
+    results = []
+    for name in args.recipe:
+        try:
+            result = leave_one_source_out(RECIPES[name], crops, args.inner_groups,
+                                          args.max_per_group or DEFAULT_MAX_PER_GROUP, progress=not args.quiet)
+        except ValueError as error:
+            raise CommandError(str(error)) from None
+        results.append(result)
+        print(format_loso(result), flush=True)
+    print(f"report and plots in {save_loso(results, args.out).parent}")
+    return 0
+
+
 def _run(args) -> int:
     if args.ensemble < 1 or args.jobs < 1:
         raise CommandError("--ensemble and --jobs must be at least 1")
+    if args.leave_one_source_out:
+        return _leave_one_source_out(args)
     from ..pad.training import TrainConfig, train  # TensorFlow: only when training
 
     config = TrainConfig(
@@ -55,7 +112,7 @@ def _run(args) -> int:
         return 0
     if args.out.suffix != ".tflite":
         raise CommandError("--out must be a .tflite path (or a folder with --cross-validate)")
-    result = train(args.data, args.out, config, progress=progress)
+    result = train(args.data, args.out, config, progress=progress, extra=_case_crops(args, config.crop))
     print(f"wrote {result.model_path} ({result.model_path.stat().st_size / 1024:.0f} KiB) and "
           f"{result.model_path.with_suffix('.json').name}: {sum(result.samples.values())} samples, "
           f"final loss {result.final_loss:.4f}, {result.seconds:.0f} s")
@@ -93,5 +150,17 @@ def register(sub) -> None:
                              "and one core each; the models are the same as with 1)")
     parser.add_argument("--cross-domain", type=Path, nargs="*", default=[], metavar="DIR",
                         help="with --cross-validate: also score every fold model on these folders")
+    parser.add_argument("--leave-one-source-out", action="store_true",
+                        help="the acceptance protocol: each DATA folder scored by models trained on the "
+                             "others, thresholds fixed on the others; --out is then a folder")
+    parser.add_argument("--recipe", nargs="+", default=["size_blur", "texture", "texture_fft", "multiscale"],
+                        help="with --leave-one-source-out: the recipes to compare (liveness/pad/recipes.py)")
+    parser.add_argument("--inner-groups", type=int, default=3, metavar="K",
+                        help="with --leave-one-source-out: the training sources are dealt into K groups to "
+                             "fix the threshold on scores of sources each inner model never saw")
+    parser.add_argument("--from-cases", action="store_true",
+                        help="also train on the store's decided cases (their key frames, decrypted with "
+                             "the evidence key; approved = live, rejected = attack; each read audited), "
+                             "as the source review_cases")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     parser.set_defaults(run=_run)

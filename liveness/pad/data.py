@@ -4,18 +4,26 @@ A data directory holds a ``live`` and an ``attack`` part anywhere in each
 file's relative path, as a folder or a file stem:
 
 * NUAA: ``nuaa/live/<subject>/*.jpg`` and ``nuaa/attack/<subject>/*.jpg``;
-* replay clips: ``replay_videos/<person>/live.webm`` and ``.../attack.mp4``.
+* replay clips: ``replay_videos/<person>/live.webm`` and ``.../attack.mp4``;
+* the other sources of ``../shared/data/pad`` follow one of the two
+  (``<source>/{live,attack}/<subject>/*.jpg``, ``<source>/<subject>/{live,attack}.mp4``).
 
 The subject is the folder right after the label (NUAA), else the folder
 right before it (replay clips), else the file itself. Splits are always made
 on subjects, never on frames: consecutive frames of one person are nearly
 identical and would leak between train and test.
+
+Some sources did not record who is who: their folders (``dataset_real``,
+``dataset_fake``, ``images_reals``, ``images_fakes`` in ``aksultan`` and
+``jomariya``) mix several people, and the same people appear under live and
+attack. Such a source is one subject, named after the source, so that no
+split ever puts part of it on each side.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -25,6 +33,8 @@ LIVE, ATTACK = 1, 0
 LABEL_NAMES = {"live": LIVE, "attack": ATTACK}
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 VIDEO_SUFFIXES = {".mp4", ".webm", ".avi", ".mov", ".mkv", ".mjpeg"}
+# Folder names that hold several unnamed people (see the module docstring).
+MIXED_SUBJECT_FOLDERS = {"dataset_real", "dataset_fake", "images_reals", "images_fakes"}
 
 
 @dataclass(frozen=True)
@@ -32,12 +42,14 @@ class Presentation:
     """One file shown to the system: a still image or a video (a session).
 
     source: the data directory's name; the attack species of its attacks.
+    synthetic: made by the attack simulator from a live face: trained on, never tested on.
     """
 
     path: Path
     label: int
     subject: str
     source: str
+    synthetic: bool = False
 
     @property
     def is_video(self) -> bool:
@@ -86,9 +98,10 @@ def discover(root: Path | str, subjects: Iterable[str] | None = None,
         if labelled is None:
             continue
         file_label, subject = labelled
-        if (keep is None or subject in keep) and subject not in drop:
-            found.append(Presentation(path=path, label=file_label, subject=subject, source=source))
-    return found
+        found.append(Presentation(path=path, label=file_label, subject=subject, source=source))
+    if any(p.subject in MIXED_SUBJECT_FOLDERS for p in found):
+        found = [replace(p, subject=source) for p in found]
+    return [p for p in found if (keep is None or p.subject in keep) and p.subject not in drop]
 
 
 def discover_all(roots: Iterable[Path | str], subjects: Iterable[str] | None = None,

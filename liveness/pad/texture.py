@@ -128,10 +128,19 @@ class TextureModel:
 
 def fit_texture_model(features: np.ndarray, labels: np.ndarray, sample_weights: np.ndarray,
                       l2: float = DEFAULT_L2, training: dict | None = None) -> TextureModel:
-    """Weighted L2 logistic regression by Newton's method (deterministic, no seed needed).
+    """:func:`fit_logistic` on texture features, as a :class:`TextureModel`."""
+    weights, bias = fit_logistic(features, labels, sample_weights, l2)
+    return TextureModel(weights=weights, bias=bias, training=training or {})
 
-    Features are standardised first (the penalty then treats every bin alike);
-    the bias is not penalised. Sample weights are rescaled to mean 1.
+
+def fit_logistic(features: np.ndarray, labels: np.ndarray, sample_weights: np.ndarray,
+                 l2: float = DEFAULT_L2) -> tuple[np.ndarray, float]:
+    """Weighted L2 logistic regression by Newton's method (deterministic, no seed needed):
+    (weights, bias) of the live logit on the raw features.
+
+    Features are standardised first (the penalty then treats every feature alike);
+    the bias is not penalised; the standardisation is folded into the result.
+    Sample weights are rescaled to mean 1.
     """
     mean, scale = features.mean(axis=0), features.std(axis=0) + 1e-6
     design = np.hstack([(features - mean) / scale, np.ones((len(features), 1))])
@@ -148,7 +157,7 @@ def fit_texture_model(features: np.ndarray, labels: np.ndarray, sample_weights: 
         if np.abs(step).max() < 1e-6:
             break
     folded = beta[:-1] / scale
-    return TextureModel(weights=folded, bias=float(beta[-1] - folded @ mean), training=training or {})
+    return folded, float(beta[-1] - folded @ mean)
 
 
 def sigmoid(logit):

@@ -32,7 +32,7 @@ import tensorflow as tf
 
 from .artifact import ModelInfo
 from .augment import augment_batch
-from .crops import CropSet, CropSpec, load_crops
+from .crops import CropSet, CropSpec, group_weights, load_crops
 from .data import discover_all
 from .model import build_model, ensemble_model, export_tflite
 from .texture import DEFAULT_L2, TEXTURE_SOURCES, TextureModel, fit_texture_model, texture_features
@@ -71,23 +71,9 @@ class TrainResult:
     history: list[dict] = field(default_factory=list)
 
 
-def group_weights(crops: CropSet) -> tuple[np.ndarray, dict[str, int]]:
-    """Per-sample weights giving each (source, label) group equal total weight (mean 1)."""
-    groups = np.char.add(np.char.add(crops.sources(), "/"),
-                         np.where(crops.labels == 1, "live", "attack"))
-    names, inverse, counts = np.unique(groups, return_inverse=True, return_counts=True)
-    weights = (len(groups) / (len(names) * counts))[inverse]
-    return weights.astype(np.float32), {str(n): int(c) for n, c in zip(names, counts)}
-
-
-def _select(crops: CropSet, keep: np.ndarray) -> CropSet:
-    return CropSet(crops.inputs[keep], crops.labels[keep], crops.presentation_index[keep],
-                   crops.presentations, crops.frames_without_face)
-
-
 def train_texture(crops: CropSet, sources: Sequence[str], l2: float = DEFAULT_L2) -> TextureModel:
     """The texture model on the crops of ``sources`` (data folder names), groups weighted equally."""
-    chosen = _select(crops, np.isin(crops.sources(), list(sources)))
+    chosen = crops.select(np.isin(crops.sources(), list(sources)))
     if len(np.unique(chosen.labels)) < 2:
         raise ValueError(f"the texture model needs live and attack faces from {', '.join(sources)} "
                          "(data folder names; --texture-sources)")
@@ -101,7 +87,7 @@ def _subsample(crops: CropSet, limit: int, rng: np.random.Generator) -> CropSet:
     groups = np.char.add(crops.sources(), crops.labels.astype(str))
     keep = np.sort(np.concatenate([
         rng.permutation(np.flatnonzero(groups == g))[:limit] for g in np.unique(groups)]))
-    return _select(crops, keep)
+    return crops.select(keep)
 
 
 def _one_thread() -> None:
@@ -138,8 +124,9 @@ def _fit_cnn(crops: CropSet, weights: np.ndarray, config: TrainConfig, seed: int
 
 
 def train(data_dirs: Sequence[Path | str], out: Path, config: TrainConfig = TrainConfig(),
-          cache_dir: Path | None = None, progress: bool = True) -> TrainResult:
-    """Train on every labelled presentation under ``data_dirs``; write ``out`` (.tflite + .json)."""
+          cache_dir: Path | None = None, progress: bool = True, extra: CropSet | None = None) -> TrainResult:
+    """Train on every labelled presentation under ``data_dirs``, plus ``extra`` crops (e.g. the
+    reviewers' decided cases, ``cases.py``); write ``out`` (.tflite + .json)."""
     started = time.monotonic()
     _one_thread()
     tf.config.experimental.enable_op_determinism()
@@ -147,6 +134,9 @@ def train(data_dirs: Sequence[Path | str], out: Path, config: TrainConfig = Trai
     presentations = discover_all(data_dirs, exclude_subjects=config.exclude_subjects)
     crops = load_crops(presentations, config.crop, config.frame_step, cache_dir=cache_dir,
                        progress=progress)
+    if extra is not None:
+        crops = CropSet.concat([crops, extra])
+        presentations = crops.presentations
     if config.max_per_group:
         crops = _subsample(crops, config.max_per_group, np.random.default_rng(config.seed))
     if len(np.unique(crops.labels)) < 2:
@@ -170,7 +160,8 @@ def train(data_dirs: Sequence[Path | str], out: Path, config: TrainConfig = Trai
     out = Path(out)
     export_tflite(ensemble_model(members), out)
     info = ModelInfo(version=config.version, crop=config.crop, training={
-        "data": [Path(d).name for d in data_dirs], "samples": samples,
+        "data": [Path(d).name for d in data_dirs] + sorted({p.source for p in extra.presentations} if extra else []),
+        "samples": samples,
         "subjects": sorted({p.subject for p in presentations}), "seeds": list(config.seeds),
         **{k: v for k, v in asdict(config).items() if k not in ("crop", "version")}},
         texture=texture)

@@ -1,0 +1,137 @@
+"""Every source of ../shared/data/pad discovered on its own, tight crops cropped, and the
+leave-one-source-out protocol end to end on a tiny subset (seconds).
+
+Files are linked (not copied) into a temporary layout; crops are cached under a
+temporary var dir. Nothing derived from the data is kept.
+"""
+
+import json
+import os
+from dataclasses import replace
+
+import cv2
+import numpy as np
+import pytest
+
+import liveness  # noqa: F401  (load order)
+from liveness.cli import main
+from liveness.config import settings
+from liveness.detection import FaceDetector
+from liveness.pad.crops import FOUND_BY, CropSpec, find_face, load_crops
+from liveness.pad.data import discover
+from liveness.pad.loso import inner_threshold, leave_one_source_out
+from liveness.pad.recipes import MULTISCALE, RECIPES
+
+DATA = settings().data_dir / "pad"
+pytestmark = pytest.mark.skipif(not (DATA / "alexcamargo").is_dir(), reason="needs ../shared/data/pad")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _temporary_var(tmp_path_factory):
+    """One crop cache for the module: each test reads the crops the first one made."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LIVENESS_VAR_DIR", str(tmp_path_factory.mktemp("var")))
+        yield
+
+
+def _link(dest, source, per_folder, folders=None):
+    """Up to ``per_folder`` evenly spaced images of each label/subject folder of ``source``."""
+    for folder in folders or sorted(p for p in (DATA / source).glob("*/*") if p.is_dir()):
+        files = sorted(folder.glob("*.jpg"))
+        target = dest / source / folder.relative_to(DATA / source)
+        target.mkdir(parents=True)
+        for f in files[:: max(1, len(files) // per_folder)][:per_folder]:
+            os.symlink(f, target / f.name)
+    return dest / source
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    root = tmp_path_factory.mktemp("loso")
+    sources = [_link(root, "nuaa", 4, [DATA / "nuaa" / label / s for label in ("live", "attack")
+                                        for s in ("0001", "0002")]),
+               _link(root, "alexcamargo", 8), _link(root, "trickyf0x", 8)]
+    clips = root / "replay_videos" / "apfol"
+    clips.mkdir(parents=True)
+    for clip in (DATA / "replay_videos" / "apfol").iterdir():
+        os.symlink(clip, clips / clip.name)
+    return [*sources, root / "replay_videos"]
+
+
+def test_every_source_has_labels_and_mixed_sources_are_one_subject():
+    found = {d.name: discover(d) for d in sorted(DATA.iterdir()) if d.is_dir()}
+    assert len(found) >= 10
+    for name, presentations in found.items():
+        assert presentations, name
+        labels = {p.label for p in presentations}
+        assert labels == ({0} if name == "trainingdata_replay" else {0, 1}), name
+    # aksultan and jomariya do not record who is who: each is one subject, split whole.
+    assert {p.subject for p in found["aksultan"]} == {"aksultan"}
+    assert {p.subject for p in found["jomariya"]} == {"jomariya"}
+    assert any(p.is_video and p.label == 1 for p in found["jomariya"])  # real_1/live.mp4
+    assert {p.subject for p in found["shubhamlala"]} == {"s01", "s02"}
+
+
+def test_a_tight_face_crop_gets_a_face_box():
+    """An image the face fills: found on the padded canvas or taken whole, never dropped."""
+    detector = FaceDetector()
+    image = cv2.imread(str(DATA / "aksultan" / "attack" / "dataset_fake" / "249.jpg"))  # 60x78
+    assert detector.detect(image) == []  # YuNet alone finds nothing: no context around the face
+    face, how = find_face(image, detector, 320)
+    assert FOUND_BY[how] == "padded"
+    x, y, w, h = face.box
+    assert w > 0.3 * image.shape[1] and h > 0.3 * image.shape[0]  # the face, not a speck
+    # A face in a full frame is found as it is.
+    frame = cv2.imread(str(sorted((DATA / "nuaa" / "live" / "0001").glob("*.jpg"))[0]))
+    assert FOUND_BY[find_face(frame, detector, 320)[1]] == "detected"
+    # A video frame is searched as it is: a blank frame has no face.
+    assert find_face(np.zeros((240, 320, 3), np.uint8), detector, 320, still=False) is None
+
+
+def test_leave_one_source_out_end_to_end(tiny, tmp_path):
+    out = tmp_path / "loso"
+    assert main(["train", *map(str, tiny), "--leave-one-source-out", "--recipe", "size_blur", "texture",
+                 "--inner-groups", "2", "--frame-step", "30", "--out", str(out), "--quiet"]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert [r["recipe"] for r in report["recipes"]] == ["size_blur", "texture"]
+    for recipe in report["recipes"]:
+        assert [s["source"] for s in recipe["per_source"]] == ["alexcamargo", "nuaa", "replay_videos", "trickyf0x"]
+        for source in recipe["per_source"]:
+            assert 0 <= source["threshold"] <= 1
+            assert 0 <= source["auc"] <= 1 and 0 <= source["acer"] <= 1
+            assert set(source["apcer_per_species"]) == {source["source"]}
+        replay = next(s for s in recipe["per_source"] if s["source"] == "replay_videos")
+        assert sorted(s["live"] for s in replay["sessions"]) == [False, True]
+        assert all(isinstance(s["accepted"], bool) for s in replay["sessions"])
+        assert 0 <= recipe["summary"]["mean_acer"] <= 1
+        assert set(recipe["at_shipped_threshold"]) == {"alexcamargo", "nuaa", "replay_videos", "trickyf0x"}
+        assert (out / recipe["recipe"] / "roc.png").is_file()
+
+
+def _crops(tiny):
+    presentations = [p for d in tiny for p in discover(d)]
+    return load_crops(presentations, CropSpec(scales=MULTISCALE), 30, progress=False)
+
+
+def test_the_threshold_never_sees_the_left_out_source(tiny):
+    crops = _crops(tiny)
+    recipe = RECIPES["texture"]
+    features = recipe.featurize(crops)
+    others = ["alexcamargo", "nuaa", "replay_videos"]
+    before = inner_threshold(recipe, features, crops, others, 2, None)
+    scrambled = features.copy()
+    held = crops.sources() == "trickyf0x"
+    scrambled[held] = np.random.default_rng(0).permutation(scrambled[held])[:, ::-1]
+    assert inner_threshold(recipe, scrambled, crops, others, 2, None) == before
+
+
+def test_synthetic_crops_are_trained_on_but_never_tested(tiny):
+    crops = _crops(tiny)
+    # Mark alexcamargo's attacks synthetic: its row then scores live images only.
+    crops.presentations[:] = [replace(p, synthetic=True) if p.source == "alexcamargo" and p.label == 0 else p
+                              for p in crops.presentations]
+    result = leave_one_source_out(RECIPES["size_blur"], crops, inner_groups=2, max_per_group=None, progress=False)
+    alex = next(s for s in result.sources if s.source == "alexcamargo")
+    assert alex.metrics["attacks_per_species"] == {} and alex.metrics["bona_fide"] > 0
+    tested = sum(s.metrics["bona_fide"] + sum(s.metrics["attacks_per_species"].values()) for s in result.sources)
+    assert tested == int((~crops.synthetic_mask()).sum())
