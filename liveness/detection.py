@@ -65,14 +65,16 @@ class FaceDetector:
             str(model_path("yunet")), "", (320, 320), score_threshold, nms_threshold, top_k)
         self._size: tuple[int, int] | None = None
 
-    def detect(self, image: np.ndarray, max_side: int = 320) -> list[Face]:
-        """Faces in a BGR image, largest first, detected at ``max_side`` pixels at most."""
+    def detect(self, image: np.ndarray, max_side: int = 320, upscale: bool = False) -> list[Face]:
+        """Faces in a BGR image, largest first, detected at ``max_side`` pixels at most
+        (exactly, when ``upscale``: a small image is enlarged to that size)."""
         if image is None or image.ndim != 3 or image.shape[2] != 3 or image.size == 0:
             raise ValueError("expected a BGR image of shape (height, width, 3)")
         h, w = image.shape[:2]
-        scale = min(1.0, max_side / max(h, w))
+        scale = max_side / max(h, w) if upscale else min(1.0, max_side / max(h, w))
         work = image if scale == 1.0 else cv2.resize(
-            image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+            image, (max(1, round(w * scale)), max(1, round(h * scale))),
+            interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
         size = (work.shape[1], work.shape[0])
         if size != self._size:
             self._net.setInputSize(size)
@@ -85,6 +87,93 @@ class FaceDetector:
             for row in rows
         ]
         return sorted(faces, key=lambda f: f.area, reverse=True)
+
+
+# Views of the image tried when YuNet finds no confident face at the working size:
+# quarter turns (a phone photo saved sideways), other sizes (a face that fills a large
+# photo is too big for YuNet at 1600 px, a 150 px crop too small unless enlarged), a
+# margin around the image (a face cut by the frame's edges).
+RETRY_SIDES = (640, 320)
+RETRY_MARGIN = 0.25  # of the longer side, on each edge
+RETRY_ROTATIONS = (90, 180, 270)  # degrees clockwise
+_ROTATE = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
+
+
+@dataclass(frozen=True)
+class View:
+    """A transformed copy of an image for detection: turned ``rotation`` degrees
+    clockwise, then given ``margin`` pixels on each edge, detected at ``side``."""
+
+    side: int
+    upscale: bool = False
+    margin: int = 0
+    rotation: int = 0
+
+    def render(self, image: np.ndarray) -> np.ndarray:
+        view = image if not self.rotation else cv2.rotate(image, _ROTATE[self.rotation])
+        if self.margin:
+            view = cv2.copyMakeBorder(view, *[self.margin] * 4, cv2.BORDER_REPLICATE)
+        return view
+
+    def to_original(self, points: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        """Points (N x 2) of the view mapped back to the original image's pixels."""
+        h, w = shape[:2]
+        x, y = points[:, 0] - self.margin, points[:, 1] - self.margin
+        if self.rotation == 90:
+            x, y = y, h - x
+        elif self.rotation == 180:
+            x, y = w - x, h - y
+        elif self.rotation == 270:
+            x, y = w - y, x
+        return np.stack([x, y], axis=1).astype(np.float32)
+
+    def face_to_original(self, face: Face, shape: tuple[int, ...]) -> Face:
+        x, y, bw, bh = face.box
+        corners = self.to_original(np.array([[x, y], [x + bw, y + bh]], np.float32), shape)
+        (x0, y0), (x1, y1) = corners.min(axis=0), corners.max(axis=0)
+        return Face(box=(float(x0), float(y0), float(x1 - x0), float(y1 - y0)),
+                    landmarks=self.to_original(face.landmarks, shape), score=face.score)
+
+    def describe(self) -> str:
+        return f"{self.side} px" + (f", margin {self.margin}" if self.margin else "") + \
+            (f", turned {self.rotation}°" if self.rotation else "")
+
+
+def retry_views(shape: tuple[int, ...], first_side: int) -> list[list[View]]:
+    """Groups of views, in the order tried: the working size; its three turns; upright and
+    turned at each of :data:`RETRY_SIDES`; a margin around the upright image at those sizes."""
+    longer = max(shape[:2])
+    base = min(first_side, longer)
+    sides = [s for s in RETRY_SIDES if s != base]
+    margin = round(RETRY_MARGIN * longer)
+    return ([[View(first_side)], [View(base, False, 0, r) for r in RETRY_ROTATIONS]]
+            + [[View(s, True, 0, r) for r in (0, *RETRY_ROTATIONS)] for s in sides]
+            + [[View(round(s * (1 + 2 * RETRY_MARGIN)), True, margin)] for s in (*sides, base) if s <= 640])
+
+
+def detect_with_retries(detector: "FaceDetector", image: np.ndarray, first_side: int,
+                        confident_score: float) -> tuple[list[Face], View]:
+    """Faces of the best view of :func:`retry_views`, in the original image's pixels (the
+    aligner then turns a sideways face upright), and that view.
+
+    YuNet also finds a sideways or upside-down face, with a lower score and its landmarks
+    placed as if it were upright (useless for alignment): so views are tried until one
+    finds a face scoring ``confident_score`` or more, and the best-scoring view wins.
+    """
+    best: tuple[float, View, list[Face]] | None = None
+    for group in retry_views(image.shape, first_side):
+        for view in group:
+            faces = detector.detect(view.render(image), max_side=view.side, upscale=view.upscale)
+            score = max((f.score for f in faces), default=0.0)
+            if faces and (best is None or score > best[0]):
+                best = (score, view, faces)
+        if best is not None and best[0] >= confident_score:
+            break
+    if best is None:
+        return [], View(first_side)
+    _, view, faces = best
+    return sorted((view.face_to_original(f, image.shape) for f in faces),
+                  key=lambda f: f.area, reverse=True), view
 
 
 _local = threading.local()

@@ -13,13 +13,9 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from .detection import Face, FaceDetector
+from .detection import Face, FaceDetector, detect_with_retries
 from .policy import DEFAULT_POLICY, Policy
 from .registry import model_path
-
-# On a document, a second face (the small "ghost" portrait of many ID cards)
-# is tolerated when the main face is at least this many times larger.
-MAIN_FACE_AREA_RATIO = 2.5
 
 
 class FaceEmbedder:
@@ -54,7 +50,8 @@ class EnrolledFace:
     """The main face of a photo and its embedding, or why there is none.
 
     reason: None when ``face`` and ``embedding`` are set; else ``no_face`` or
-    ``multiple_faces`` (two faces of similar size: which one is the holder?).
+    ``multiple_faces`` (two faces and no clear holder, :func:`main_face`).
+    found_at: the detection view that found the faces (``detection.View.describe``).
     """
 
     face: Face | None
@@ -62,24 +59,57 @@ class EnrolledFace:
     faces_found: int
     reason: str | None = None
     all_faces: list[Face] = field(default_factory=list, repr=False)
+    found_at: str | None = None
 
     @property
     def ok(self) -> bool:
         return self.reason is None
 
 
+def main_face(faces: list[Face], shape: tuple[int, ...], policy: Policy = DEFAULT_POLICY) -> Face | None:
+    """The holder's face among ``faces`` (largest first), or None when it is not clear.
+
+    The largest face is the holder when it is at least ``policy.main_face_area_ratio``
+    times the area of the next one (an ID card's small ghost portrait, a face far
+    behind), or at least ``policy.main_face_central_area_ratio`` times and nearer the
+    image's centre than the next one (a selfie with someone in the background).
+    Faces smaller than the second one do not change the answer.
+    """
+    if len(faces) == 1:
+        return faces[0]
+    first, second = faces[0], faces[1]
+    ratio = first.area / max(second.area, 1e-6)
+    if ratio >= policy.main_face_area_ratio:
+        return first
+    h, w = shape[:2]
+
+    def offset(face: Face) -> float:
+        return float(np.hypot(face.center[0] - w / 2, face.center[1] - h / 2))
+
+    if ratio >= policy.main_face_central_area_ratio and offset(first) < offset(second):
+        return first
+    return None
+
+
 def enroll_face(image: np.ndarray, policy: Policy = DEFAULT_POLICY,
                 detector: FaceDetector | None = None,
                 embedder: FaceEmbedder | None = None) -> EnrolledFace:
-    """Find the main face of a document or selfie photo and embed it."""
+    """Find the main face of a document or selfie photo and embed it.
+
+    Detected at ``policy.document_max_side``, then, unless a face scores
+    ``policy.enrol_confident_score`` there, turned, at other sizes and with a margin
+    (``detection.detect_with_retries``).
+    """
     detector = detector or FaceDetector(score_threshold=policy.detection_score)
-    faces = detector.detect(image, max_side=policy.document_max_side)
+    faces, view = detect_with_retries(detector, image, policy.document_max_side,
+                                      policy.enrol_confident_score)
     if not faces:
         return EnrolledFace(None, None, 0, "no_face")
-    if len(faces) > 1 and faces[0].area < MAIN_FACE_AREA_RATIO * faces[1].area:
-        return EnrolledFace(None, None, len(faces), "multiple_faces", faces)
-    embedding = (embedder or FaceEmbedder()).embed(image, faces[0])
-    return EnrolledFace(faces[0], embedding, len(faces), None, faces)
+    face = main_face(faces, image.shape, policy)
+    if face is None:
+        return EnrolledFace(None, None, len(faces), "multiple_faces", faces, view.describe())
+    embedding = (embedder or FaceEmbedder()).embed(image, face)
+    return EnrolledFace(face, embedding, len(faces), None, faces, view.describe())
 
 
 @dataclass(frozen=True)

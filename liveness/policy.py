@@ -74,6 +74,19 @@ class Policy:
 
     # Documents are large photos where faces are small.
     document_max_side: int = 1600
+    # The holder's face on a document or selfie with several faces (matching.main_face):
+    # the largest face when it has at least main_face_area_ratio times the next one's
+    # area (ID cards' ghost portraits are 4-9x smaller), or main_face_central_area_ratio
+    # times and it is nearer the image centre (a bystander behind the customer: NUAA
+    # live/0011 has one at 1/2.4 of the customer's area, at the frame's edge). Two
+    # faces of similar size stay "multiple_faces": which one is the holder is not clear.
+    # Enrolment stops trying other views (turns, sizes) once a face scores this much:
+    # on the verify photos and aksultan's sideways webcam crops (rotated in all four
+    # ways), the upright face scored 0.89-0.95 and a wrongly turned one at most 0.92,
+    # always below the right turn, which is why the best view wins.
+    enrol_confident_score: float = 0.9
+    main_face_area_ratio: float = 2.5
+    main_face_central_area_ratio: float = 1.8
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
