@@ -94,6 +94,7 @@ class FaceDetector:
 # photo is too big for YuNet at 1600 px, a 150 px crop too small unless enlarged), a
 # margin around the image (a face cut by the frame's edges).
 RETRY_SIDES = (640, 320)
+MAX_ENLARGED_SIDE = 3200  # YuNet's cost grows with the area: 4x at twice 1600 px
 RETRY_MARGIN = 0.25  # of the longer side, on each edge
 RETRY_ROTATIONS = (90, 180, 270)  # degrees clockwise
 _ROTATE = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
@@ -140,13 +141,15 @@ class View:
 
 
 def retry_views(shape: tuple[int, ...], first_side: int) -> list[list[View]]:
-    """Groups of views, in the order tried: the working size; its three turns; upright and
-    turned at each of :data:`RETRY_SIDES`; a margin around the upright image at those sizes."""
+    """Groups of views, in the order tried: the working size; its three turns; the image
+    enlarged twice (a printed ID portrait's face is ~60 px on a 1280 px capture); upright
+    and turned at each of :data:`RETRY_SIDES`; a margin around the upright image."""
     longer = max(shape[:2])
     base = min(first_side, longer)
     sides = [s for s in RETRY_SIDES if s != base]
     margin = round(RETRY_MARGIN * longer)
     return ([[View(first_side)], [View(base, False, 0, r) for r in RETRY_ROTATIONS]]
+            + ([[View(2 * base, True)]] if 2 * base <= MAX_ENLARGED_SIDE else [])
             + [[View(s, True, 0, r) for r in (0, *RETRY_ROTATIONS)] for s in sides]
             + [[View(round(s * (1 + 2 * RETRY_MARGIN)), True, margin)] for s in (*sides, base) if s <= 640])
 
@@ -157,17 +160,18 @@ def detect_with_retries(detector: "FaceDetector", image: np.ndarray, first_side:
     aligner then turns a sideways face upright), and that view.
 
     YuNet also finds a sideways or upside-down face, with a lower score and its landmarks
-    placed as if it were upright (useless for alignment): so views are tried until one
-    finds a face scoring ``confident_score`` or more, and the best-scoring view wins.
+    placed as if it were upright (useless for alignment): unless the working size finds a
+    face scoring ``confident_score``, its turns are tried too and the best score wins;
+    the other views are tried in turn only while no face at all has been found.
     """
     best: tuple[float, View, list[Face]] | None = None
-    for group in retry_views(image.shape, first_side):
+    for index, group in enumerate(retry_views(image.shape, first_side)):
         for view in group:
             faces = detector.detect(view.render(image), max_side=view.side, upscale=view.upscale)
             score = max((f.score for f in faces), default=0.0)
             if faces and (best is None or score > best[0]):
                 best = (score, view, faces)
-        if best is not None and best[0] >= confident_score:
+        if best is not None and (index > 0 or best[0] >= confident_score):
             break
     if best is None:
         return [], View(first_side)

@@ -112,6 +112,14 @@ def enroll_face(image: np.ndarray, policy: Policy = DEFAULT_POLICY,
     return EnrolledFace(face, embedding, len(faces), None, faces, view.describe())
 
 
+def match_reason(similarity: float, policy: Policy = DEFAULT_POLICY) -> str | None:
+    """None for a match, ``match_uncertain`` within ``policy.match_uncertain_margin`` of
+    ``policy.match_threshold`` on either side (a person should look), else ``document_mismatch``."""
+    if abs(similarity - policy.match_threshold) < policy.match_uncertain_margin:
+        return "match_uncertain"
+    return None if similarity >= policy.match_threshold else "document_mismatch"
+
+
 @dataclass(frozen=True)
 class MatchResult:
     match: bool
@@ -120,10 +128,12 @@ class MatchResult:
     reason: str | None  # why no comparison was possible, e.g. "document:no_face"
     document: EnrolledFace
     selfie: EnrolledFace
+    uncertain: bool = False  # the similarity is in the review band (:func:`match_reason`)
 
     def to_dict(self) -> dict:
         return {
             "match": self.match,
+            "uncertain": self.uncertain,
             "similarity": self.similarity,
             "threshold": self.threshold,
             "reason": self.reason,
@@ -144,5 +154,5 @@ def match_faces(document: np.ndarray, selfie: np.ndarray,
     if reason:
         return MatchResult(False, None, policy.match_threshold, reason, doc, live)
     similarity = cosine_similarity(doc.embedding, live.embedding)
-    return MatchResult(similarity >= policy.match_threshold, similarity,
-                       policy.match_threshold, None, doc, live)
+    return MatchResult(similarity >= policy.match_threshold, similarity, policy.match_threshold,
+                       None, doc, live, match_reason(similarity, policy) == "match_uncertain")

@@ -26,6 +26,9 @@ class Policy:
     # pairs), FAR 0 % (1387 impostor pairs) for any value in (0.319, 0.374];
     # SFace's published 0.363 lies inside, so it is kept.
     match_threshold: float = 0.363
+    # Within this distance of match_threshold, on either side, the similarity decides
+    # nothing: the case goes to review as "match_uncertain" (matching.match_reason).
+    match_uncertain_margin: float = 0.03
     # The live face must stay the document's face: sampled frames compared with
     # the document embedding at this lower bound (live frames are blurrier).
     continuity_threshold: float = 0.30

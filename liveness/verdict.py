@@ -12,6 +12,7 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from .matching import match_reason
 from .passive import aggregate
 from .policy import Policy
 
@@ -23,7 +24,7 @@ REASONS = (
     "too_few_frames", "no_face", "multiple_faces", "stopped_early", "challenge_timeout",
     "smile_not_detected", "blink_not_detected", "turn_not_detected", "face_changed",
     "no_document", "document_no_face", "document_multiple_faces", "document_mismatch",
-    "passive_unavailable", "spoof_suspected", "low_quality", "frozen_video",
+    "passive_unavailable", "spoof_suspected", "low_quality", "frozen_video", "match_uncertain",
 )
 MIN_FRAMES = 10
 MULTIPLE_FACES_MAX_FRACTION = 0.05
@@ -87,9 +88,10 @@ def reasons_for(m: SessionMeasurements, policy: Policy, scores: dict) -> list[st
         reasons.append("face_changed")
     if m.document_reason:
         reasons.append(m.document_reason)
-    elif scores["similarity"] is not None and scores["similarity"] < policy.match_threshold \
-            and "document_mismatch" not in reasons:
-        reasons.append("document_mismatch")
+    elif scores["similarity"] is not None and "document_mismatch" not in reasons:
+        match = match_reason(scores["similarity"], policy)
+        if match:
+            reasons.append(match)
     if not m.passive_available or scores["passive_frames"] < policy.passive_min_frames:
         reasons.append("passive_unavailable")
     elif scores["passive"] < policy.passive_threshold:
