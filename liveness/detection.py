@@ -141,37 +141,38 @@ class View:
 
 
 def retry_views(shape: tuple[int, ...], first_side: int) -> list[list[View]]:
-    """Groups of views, in the order tried: the working size; its three turns; the image
-    enlarged twice (a printed ID portrait's face is ~60 px on a 1280 px capture); upright
-    and turned at each of :data:`RETRY_SIDES`; a margin around the upright image."""
+    """Groups of views, in the order tried: the working size; upright at the other sizes of
+    :data:`RETRY_SIDES`; enlarged twice (a printed ID portrait's face is ~60 px on a
+    1280 px capture); the three turns at each size; a margin around the upright image."""
     longer = max(shape[:2])
     base = min(first_side, longer)
     sides = [s for s in RETRY_SIDES if s != base]
     margin = round(RETRY_MARGIN * longer)
-    return ([[View(first_side)], [View(base, False, 0, r) for r in RETRY_ROTATIONS]]
+    return ([[View(first_side)], [View(s, True) for s in sides]]
             + ([[View(2 * base, True)]] if 2 * base <= MAX_ENLARGED_SIDE else [])
-            + [[View(s, True, 0, r) for r in (0, *RETRY_ROTATIONS)] for s in sides]
-            + [[View(round(s * (1 + 2 * RETRY_MARGIN)), True, margin)] for s in (*sides, base) if s <= 640])
+            + [[View(s, s != base, 0, r) for r in RETRY_ROTATIONS] for s in (base, *sides)]
+            + [[View(round(s * (1 + 2 * RETRY_MARGIN)), True, margin) for s in (*sides, base) if s <= 640]])
 
 
 def detect_with_retries(detector: "FaceDetector", image: np.ndarray, first_side: int,
                         confident_score: float) -> tuple[list[Face], View]:
-    """Faces of the best view of :func:`retry_views`, in the original image's pixels (the
-    aligner then turns a sideways face upright), and that view.
+    """Faces of the best-scoring view of :func:`retry_views`, in the original image's
+    pixels (the aligner then turns a sideways face upright), and that view.
 
-    YuNet also finds a sideways or upside-down face, with a lower score and its landmarks
-    placed as if it were upright (useless for alignment): unless the working size finds a
-    face scoring ``confident_score``, its turns are tried too and the best score wins;
-    the other views are tried in turn only while no face at all has been found.
+    Groups of views are tried until the best face so far scores ``confident_score``.
+    YuNet also finds a face at the wrong size or turn (sideways, upside down), with its
+    landmarks placed as if upright, useless for alignment, but with a lower score than
+    at the right size and turn: hence the best score wins, and the turns of one size
+    are always compared together.
     """
     best: tuple[float, View, list[Face]] | None = None
-    for index, group in enumerate(retry_views(image.shape, first_side)):
+    for group in retry_views(image.shape, first_side):
         for view in group:
             faces = detector.detect(view.render(image), max_side=view.side, upscale=view.upscale)
             score = max((f.score for f in faces), default=0.0)
             if faces and (best is None or score > best[0]):
                 best = (score, view, faces)
-        if best is not None and (index > 0 or best[0] >= confident_score):
+        if best is not None and best[0] >= confident_score:
             break
     if best is None:
         return [], View(first_side)
