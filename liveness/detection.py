@@ -94,6 +94,8 @@ class FaceDetector:
 # photo is too big for YuNet at 1600 px, a 150 px crop too small unless enlarged), a
 # margin around the image (a face cut by the frame's edges).
 RETRY_SIDES = (640, 320)
+CHECK_SIDE = 320  # a doubtful face is re-detected on a crop around it, at this size...
+CHECK_CROP = 2.5  # ...of this many times its box's longer side
 MAX_ENLARGED_SIDE = 3200  # YuNet's cost grows with the area: 4x at twice 1600 px
 RETRY_MARGIN = 0.25  # of the longer side, on each edge
 RETRY_ROTATIONS = (90, 180, 270)  # degrees clockwise
@@ -154,31 +156,65 @@ def retry_views(shape: tuple[int, ...], first_side: int) -> list[list[View]]:
             + [[View(round(s * (1 + 2 * RETRY_MARGIN)), True, margin) for s in (*sides, base) if s <= 640]])
 
 
-def detect_with_retries(detector: "FaceDetector", image: np.ndarray, first_side: int,
-                        confident_score: float) -> tuple[list[Face], View]:
-    """Faces of the best-scoring view of :func:`retry_views`, in the original image's
-    pixels (the aligner then turns a sideways face upright), and that view.
+def _shifted(face: Face, scale: float, x0: float, y0: float) -> Face:
+    x, y, w, h = face.box
+    return Face((x / scale + x0, y / scale + y0, w / scale, h / scale),
+                face.landmarks / scale + np.float32([x0, y0]), face.score)
 
-    Groups of views are tried until the best face so far scores ``confident_score``.
-    YuNet also finds a face at the wrong size or turn (sideways, upside down), with its
-    landmarks placed as if upright, useless for alignment, but with a lower score than
-    at the right size and turn: hence the best score wins, and the turns of one size
-    are always compared together.
+
+def redetect_around(detector: "FaceDetector", image: np.ndarray, face: Face) -> tuple[Face | None, int]:
+    """The face re-detected on a square crop around ``face`` at :data:`CHECK_SIDE` px, upright
+    and turned (the best score wins), in the image's pixels, and the turn; None if not found."""
+    side = max(face.box[2], face.box[3]) * CHECK_CROP
+    x0, y0 = round(face.center[0] - side / 2), round(face.center[1] - side / 2)  # as Face.crop
+    crop = face.crop(image, CHECK_CROP)
+    scale = CHECK_SIDE / crop.shape[0]
+    crop = cv2.resize(crop, (CHECK_SIDE, CHECK_SIDE), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    best: tuple[Face, int] | None = None
+    for turn in (0, *RETRY_ROTATIONS):
+        view = View(CHECK_SIDE, rotation=turn)
+        for found in detector.detect(view.render(crop), max_side=CHECK_SIDE):
+            if best is None or found.score > best[0].score:
+                best = (_shifted(view.face_to_original(found, crop.shape), scale, x0, y0), turn)
+    return best if best is not None else (None, 0)
+
+
+def detect_with_retries(detector: "FaceDetector", image: np.ndarray, first_side: int,
+                        confident_score: float) -> tuple[list[Face], str]:
+    """Faces (largest first, in the image's pixels) found however it takes, and how.
+
+    At the working size first. YuNet also finds a face at a wrong size or turn (too big
+    for the working size, sideways, upside down) with a lower score and its landmarks
+    placed as if upright, useless for alignment: a face scoring under ``confident_score``
+    is re-detected on a crop around it, upright and turned (:func:`redetect_around`),
+    and replaced when that scores better. When nothing is found, the views of
+    :func:`retry_views` are tried group by group until a face scores ``confident_score``;
+    the best-scoring view wins (the aligner then turns a sideways face upright).
     """
+    faces = detector.detect(image, max_side=first_side)
+    how = f"{first_side} px"
+    if faces:
+        top = max(faces, key=lambda f: f.score)
+        if top.score < confident_score:
+            better, turn = redetect_around(detector, image, top)
+            if better is not None and better.score > top.score:
+                faces = [better] + [f for f in faces if f is not top]
+                how += ", re-detected around the face" + (f", turned {turn}°" if turn else "")
+        return sorted(faces, key=lambda f: f.area, reverse=True), how
     best: tuple[float, View, list[Face]] | None = None
-    for group in retry_views(image.shape, first_side):
+    for group in retry_views(image.shape, first_side)[1:]:
         for view in group:
-            faces = detector.detect(view.render(image), max_side=view.side, upscale=view.upscale)
-            score = max((f.score for f in faces), default=0.0)
-            if faces and (best is None or score > best[0]):
-                best = (score, view, faces)
+            found = detector.detect(view.render(image), max_side=view.side, upscale=view.upscale)
+            score = max((f.score for f in found), default=0.0)
+            if found and (best is None or score > best[0]):
+                best = (score, view, found)
         if best is not None and best[0] >= confident_score:
             break
     if best is None:
-        return [], View(first_side)
-    _, view, faces = best
-    return sorted((view.face_to_original(f, image.shape) for f in faces),
-                  key=lambda f: f.area, reverse=True), view
+        return [], how
+    _, view, found = best
+    return sorted((view.face_to_original(f, image.shape) for f in found),
+                  key=lambda f: f.area, reverse=True), view.describe()
 
 
 _local = threading.local()

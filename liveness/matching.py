@@ -51,7 +51,7 @@ class EnrolledFace:
 
     reason: None when ``face`` and ``embedding`` are set; else ``no_face`` or
     ``multiple_faces`` (two faces and no clear holder, :func:`main_face`).
-    found_at: the detection view that found the faces (``detection.View.describe``).
+    found_at: how the faces were found (``detection.detect_with_retries``).
     """
 
     face: Face | None
@@ -96,20 +96,20 @@ def enroll_face(image: np.ndarray, policy: Policy = DEFAULT_POLICY,
                 embedder: FaceEmbedder | None = None) -> EnrolledFace:
     """Find the main face of a document or selfie photo and embed it.
 
-    Detected at ``policy.document_max_side``, then, unless a face scores
-    ``policy.enrol_confident_score`` there, turned, at other sizes and with a margin
-    (``detection.detect_with_retries``).
+    Detected at ``policy.document_max_side``; a doubtful face is re-detected around
+    itself, upright and turned, and an image without a face is tried at other sizes,
+    turned and with a margin (``detection.detect_with_retries``).
     """
     detector = detector or FaceDetector(score_threshold=policy.detection_score)
-    faces, view = detect_with_retries(detector, image, policy.document_max_side,
+    faces, how = detect_with_retries(detector, image, policy.document_max_side,
                                       policy.enrol_confident_score)
     if not faces:
         return EnrolledFace(None, None, 0, "no_face")
     face = main_face(faces, image.shape, policy)
     if face is None:
-        return EnrolledFace(None, None, len(faces), "multiple_faces", faces, view.describe())
+        return EnrolledFace(None, None, len(faces), "multiple_faces", faces, how)
     embedding = (embedder or FaceEmbedder()).embed(image, face)
-    return EnrolledFace(face, embedding, len(faces), None, faces, view.describe())
+    return EnrolledFace(face, embedding, len(faces), None, faces, how)
 
 
 def match_reason(similarity: float, policy: Policy = DEFAULT_POLICY) -> str | None:

@@ -101,8 +101,8 @@ def test_a_selfie_with_a_smaller_face_behind_picks_the_main_face(detector, obama
     canvas = np.full((900, 1200, 3), 128, np.uint8)
     main_scale = 700 / photo.shape[0]
     main = cv2.resize(photo, None, fx=main_scale, fy=main_scale)
-    # The face behind has half the main face's area (a 2.0 ratio: between the two policy ratios).
-    behind_scale = reference.face.box[3] * main_scale / 2 ** 0.5 / enrol(other, detector).face.box[3]
+    # The face behind has 1/2.15 of the main face's area: between the two policy ratios.
+    behind_scale = reference.face.box[3] * main_scale / 2.15 ** 0.5 / enrol(other, detector).face.box[3]
     behind = cv2.resize(other, None, fx=behind_scale, fy=behind_scale)
     x0 = (1200 - main.shape[1]) // 2
     canvas[200:200 + main.shape[0], x0:x0 + main.shape[1]] = main
