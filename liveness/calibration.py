@@ -345,8 +345,9 @@ def calibrate(data_dir: Path, policy: Policy = DEFAULT_POLICY, sweep=DEFAULT_SWE
     """Embed every verify photo once, score all pairs, sweep, choose a threshold.
 
     With ``documents`` > 0, also renders that many ID-card captures of every photo
-    (:func:`enroll_documents`) and scores each against every other photo: the threshold
-    is then chosen on photo and document pairs together. Also measures detection rates:
+    (:func:`enroll_documents`) and scores each against every other photo, and checks
+    that the policy's accept edge (threshold + uncertain margin) lies above every
+    impostor of both kinds. Also measures detection rates:
     on the verify photos (from the enrolment, at the policy's document size) and, unless
     ``nuaa_every`` is 0, on every ``nuaa_every``-th NUAA frame at the policy's working
     width and at 640.
@@ -362,15 +363,16 @@ def calibrate(data_dir: Path, policy: Policy = DEFAULT_POLICY, sweep=DEFAULT_SWE
                       for side in (policy.detection_width, 640)]
     genuine, impostor = pair_scores(enrolment)
     g, i = _scores(genuine), _scores(impostor)
+    chosen, rule = choose_threshold(g, i)
     rendered, document_pairs = None, None
     if documents:
         rendered = enroll_documents(enrolment, policy, documents, progress)
         document_pairs = PairSet("document vs photo", *pair_scores(rendered, enrolment))
-        dg, di = document_pairs.scores()
-        chosen, rule = choose_threshold(np.concatenate([g, dg]), np.concatenate([i, di]))
-        rule = f"photo and document pairs together: {rule}"
-    else:
-        chosen, rule = choose_threshold(g, i)
+        highest = max(float(i.max()), float(document_pairs.scores()[1].max()))
+        accept_from = policy.match_threshold + policy.match_uncertain_margin
+        rule += (f"; on photo and document pairs together the highest impostor scores {highest:.3f}: "
+                 f"the policy accepts from {accept_from:.3f} (threshold + uncertain margin), "
+                 + ("above it" if accept_from > highest else "NOT above it: raise the threshold or the margin"))
     eer, eer_threshold = equal_error_rate(g, i)
     return Calibration(
         identities=len(photos), enrolment=enrolment, genuine=genuine, impostor=impostor,

@@ -162,6 +162,12 @@ def _shifted(face: Face, scale: float, x0: float, y0: float) -> Face:
                 face.landmarks / scale + np.float32([x0, y0]), face.score)
 
 
+def _inside(face: Face, other: Face) -> bool:
+    x, y, w, h = other.box
+    cx, cy = face.center
+    return x <= cx <= x + w and y <= cy <= y + h
+
+
 def redetect_around(detector: "FaceDetector", image: np.ndarray, face: Face) -> tuple[Face | None, int]:
     """The face re-detected on a square crop around ``face`` at :data:`CHECK_SIDE` px, upright
     and turned (the best score wins), in the image's pixels, and the turn; None if not found."""
@@ -198,8 +204,15 @@ def detect_with_retries(detector: "FaceDetector", image: np.ndarray, first_side:
         if top.score < confident_score:
             better, turn = redetect_around(detector, image, top)
             if better is not None and better.score > top.score:
-                faces = [better] + [f for f in faces if f is not top]
-                how += ", re-detected around the face" + (f", turned {turn}°" if turn else "")
+                how += ", re-detected around the face"
+                if turn:  # the image is turned: every upright detection is doubtful, detect again turned
+                    view = View(min(first_side, max(image.shape[:2])), rotation=turn)
+                    turned = [view.face_to_original(f, image.shape)
+                              for f in detector.detect(view.render(image), max_side=view.side)]
+                    faces = turned or [better]
+                    how += f", turned {turn}°"
+                else:  # the same face, better placed: drop what was found inside it
+                    faces = [better] + [f for f in faces if f is not top and not _inside(f, better)]
         return sorted(faces, key=lambda f: f.area, reverse=True), how
     best: tuple[float, View, list[Face]] | None = None
     for group in retry_views(image.shape, first_side)[1:]:
