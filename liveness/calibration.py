@@ -13,14 +13,16 @@ rule of three): the published SFace value is kept when this set confirms it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .detection import FaceDetector
-from .matching import FaceEmbedder, enroll_face
+from .detection import Face, FaceDetector
+from .documents import render_document
+from .matching import FaceEmbedder, enroll_face, match_reason
 from .media import MediaError, read_image
 from .pad import metrics
 from .policy import DEFAULT_POLICY, Policy
@@ -86,37 +88,74 @@ def detection_rate(name: str, paths: list[Path], max_side: int, policy: Policy =
 
 @dataclass(frozen=True)
 class Enrolment:
-    """Embeddings of the verify photos: one row per enrolled photo."""
+    """Embeddings of the verify photos (or of documents rendered from them): one row per
+    enrolled image. A rendering's path is its source photo's path plus ``#document-<seed>``."""
 
     identities: tuple[str, ...]  # per row
     paths: tuple[str, ...]       # per row
     embeddings: np.ndarray       # rows x 128, L2-normalised
-    failures: tuple[tuple[str, str], ...]  # (path, reason) of photos with no usable face
+    failures: tuple[tuple[str, str], ...]  # (path, reason) of images with no usable face
+    faces: tuple[Face, ...] = ()  # per row, in the image's pixels
 
     @property
     def photos(self) -> int:
         return len(self.paths) + len(self.failures)
 
 
-def enroll_photos(photos: dict[str, list[Path]], policy: Policy = DEFAULT_POLICY,
-                  progress: Progress = _no_progress) -> Enrolment:
+def _enroll_images(images: Iterable[tuple[str, str, Callable[[], np.ndarray]]],
+                   policy: Policy) -> Enrolment:
+    """Enrol (identity, path, load) images; ``load`` raising MediaError is a failure."""
     detector = FaceDetector(score_threshold=policy.detection_score)
     embedder = FaceEmbedder()
-    identities, paths, rows, failures = [], [], [], []
-    for identity, path in progress([(i, p) for i, ps in photos.items() for p in ps]):
+    identities, paths, rows, failures, faces = [], [], [], [], []
+    for identity, path, load in images:
         try:
-            enrolled = enroll_face(read_image(path), policy, detector, embedder)
+            enrolled = enroll_face(load(), policy, detector, embedder)
         except MediaError as exc:
-            failures.append((str(path), str(exc)))
+            failures.append((path, str(exc)))
             continue
         if not enrolled.ok:
-            failures.append((str(path), enrolled.reason))
+            failures.append((path, enrolled.reason))
             continue
         identities.append(identity)
-        paths.append(str(path))
+        paths.append(path)
         rows.append(enrolled.embedding)
+        faces.append(enrolled.face)
     embeddings = np.stack(rows) if rows else np.zeros((0, 128), np.float32)
-    return Enrolment(tuple(identities), tuple(paths), embeddings, tuple(failures))
+    return Enrolment(tuple(identities), tuple(paths), embeddings, tuple(failures), tuple(faces))
+
+
+def enroll_photos(photos: dict[str, list[Path]], policy: Policy = DEFAULT_POLICY,
+                  progress: Progress = _no_progress) -> Enrolment:
+    return _enroll_images(((i, str(p), functools.partial(read_image, p))
+                           for i, p in progress([(i, p) for i, ps in photos.items() for p in ps])), policy)
+
+
+DOCUMENT_TAG = "#document-"
+
+
+def document_seed(index: int, copy: int) -> int:
+    """The rendering seed of a photo's ``copy``-th document: fixed, so reports reproduce."""
+    return 1000 * copy + index
+
+
+def enroll_documents(photos: Enrolment, policy: Policy = DEFAULT_POLICY, copies: int = 1,
+                     progress: Progress = _no_progress) -> Enrolment:
+    """Render ``copies`` ID-card captures of every enrolled photo (its enrolled face as the
+    printed portrait, :func:`documents.render_document`) and enrol them as documents."""
+    def rendering(path: str, face: Face, seed: int) -> np.ndarray:
+        return render_document(read_image(path), face, seed).image
+
+    jobs = [(identity, f"{path}{DOCUMENT_TAG}{document_seed(i, c)}",
+             functools.partial(rendering, path, face, document_seed(i, c)))
+            for c in range(copies)
+            for i, (identity, path, face) in enumerate(zip(photos.identities, photos.paths, photos.faces))]
+    return _enroll_images(progress(jobs), policy)
+
+
+def source_photo(path: str) -> str:
+    """The photo a rendering was made from (the path itself for a photo)."""
+    return path.split(DOCUMENT_TAG)[0]
 
 
 @dataclass(frozen=True)
@@ -126,13 +165,24 @@ class Pair:
     b: str
 
 
-def pair_scores(enrolment: Enrolment) -> tuple[list[Pair], list[Pair]]:
-    """(genuine, impostor) pairs with their cosine similarity, each sorted ascending."""
-    similarity = enrolment.embeddings @ enrolment.embeddings.T  # rows are unit vectors
+def pair_indices(a: Enrolment, b: Enrolment | None = None) -> list[tuple[int, int]]:
+    """Rows (i of ``a``, j of ``b``) compared: every pair of photos once (``b`` None), or
+    every document of ``a`` against every photo of ``b`` except the one it was made from."""
+    if b is None:
+        return list(zip(*(idx.tolist() for idx in np.triu_indices(len(a.paths), k=1))))
+    return [(i, j) for i in range(len(a.paths)) for j in range(len(b.paths))
+            if source_photo(a.paths[i]) != b.paths[j]]
+
+
+def pair_scores(a: Enrolment, b: Enrolment | None = None) -> tuple[list[Pair], list[Pair]]:
+    """(genuine, impostor) pairs of :func:`pair_indices` with their cosine similarity, each
+    sorted ascending."""
+    other = a if b is None else b
+    similarity = a.embeddings @ other.embeddings.T  # rows are unit vectors
     genuine, impostor = [], []
-    for i, j in zip(*np.triu_indices(len(enrolment.paths), k=1)):
-        pair = Pair(float(similarity[i, j]), enrolment.paths[i], enrolment.paths[j])
-        (genuine if enrolment.identities[i] == enrolment.identities[j] else impostor).append(pair)
+    for i, j in pair_indices(a, b):
+        pair = Pair(float(similarity[i, j]), a.paths[i], other.paths[j])
+        (genuine if a.identities[i] == other.identities[j] else impostor).append(pair)
     return sorted(genuine, key=lambda p: p.similarity), sorted(impostor, key=lambda p: p.similarity)
 
 
@@ -166,6 +216,65 @@ def choose_threshold(genuine: np.ndarray, impostor: np.ndarray,
     return round((low + high) / 2, 3), f"{interval}; its midpoint (published {published} lies outside)"
 
 
+def rule_of_three(errors: int, trials: int) -> float | None:
+    """The 95 % upper bound of a rate measured as 0 in ``trials`` (3/n); None otherwise."""
+    return 3 / trials if errors == 0 and trials else None
+
+
+@dataclass(frozen=True)
+class PairSet:
+    """The genuine and impostor pairs of one kind: photo vs photo, or document vs photo."""
+
+    name: str
+    genuine: list[Pair]
+    impostor: list[Pair]
+
+    def scores(self) -> tuple[np.ndarray, np.ndarray]:
+        return _scores(self.genuine), _scores(self.impostor)
+
+    def rates_at(self, threshold: float) -> tuple[float, float]:
+        return rates(*self.scores(), threshold)
+
+    def outcomes(self, policy: Policy) -> dict:
+        """Pairs accepted, sent to review as ``match_uncertain`` and called a mismatch under
+        ``policy`` (:func:`matching.match_reason`); FAR = impostors accepted, FRR = genuine
+        pairs called a mismatch, each with its rule-of-three bound when it is 0."""
+        def tally(pairs: list[Pair]) -> dict:
+            reasons = [match_reason(p.similarity, policy) for p in pairs]
+            return {"accepted": reasons.count(None), "uncertain": reasons.count("match_uncertain"),
+                    "mismatch": reasons.count("document_mismatch")}
+
+        genuine, impostor = tally(self.genuine), tally(self.impostor)
+        n_g, n_i = len(self.genuine), len(self.impostor)
+        return {
+            "genuine": genuine, "impostor": impostor,
+            "far": impostor["accepted"] / n_i if n_i else None,
+            "far_bound": rule_of_three(impostor["accepted"], n_i),
+            "frr": genuine["mismatch"] / n_g if n_g else None,
+            "frr_bound": rule_of_three(genuine["mismatch"], n_g),
+            "not_accepted": (n_g - genuine["accepted"]) / n_g if n_g else None,
+        }
+
+    def to_dict(self, policy: Policy, sweep=DEFAULT_SWEEP) -> dict:
+        g, i = self.scores()
+        eer, eer_threshold = equal_error_rate(g, i)
+        tar, far = self.rates_at(policy.match_threshold)
+        return {
+            "name": self.name,
+            "genuine_pairs": len(self.genuine),
+            "impostor_pairs": len(self.impostor),
+            "sweep": [{"threshold": float(t), "tar": round(a, 4), "far": round(f, 4)}
+                      for t in sweep for a, f in [rates(g, i, t)]],
+            "eer": round(eer, 4),
+            "eer_threshold": round(eer_threshold, 4),
+            "policy_tar": round(tar, 4),
+            "policy_far": round(far, 4),
+            "at_policy": self.outcomes(policy),
+            "lowest_genuine": [vars(p) for p in self.genuine[:5]],
+            "highest_impostor": [vars(p) for p in self.impostor[::-1][:5]],
+        }
+
+
 @dataclass(frozen=True)
 class Calibration:
     identities: int
@@ -179,14 +288,21 @@ class Calibration:
     rule: str
     policy_threshold: float
     detection: list[DetectionRate]
+    policy: Policy = DEFAULT_POLICY
+    documents: Enrolment | None = None  # renderings of the photos, when asked for
+    document_pairs: PairSet | None = None
 
     def rates_at(self, threshold: float) -> tuple[float, float]:
         return rates(_scores(self.genuine), _scores(self.impostor), threshold)
 
+    @property
+    def photo_pairs(self) -> PairSet:
+        return PairSet("photo vs photo", self.genuine, self.impostor)
+
     def to_dict(self) -> dict:
         tar, far = self.rates_at(self.chosen)
         policy_tar, policy_far = self.rates_at(self.policy_threshold)
-        return {
+        report = {
             "identities": self.identities,
             "photos": self.enrolment.photos,
             "enrolled": len(self.enrolment.paths),
@@ -201,12 +317,22 @@ class Calibration:
             "chosen_far": round(far, 4),
             "rule": self.rule,
             "policy_threshold": self.policy_threshold,
+            "policy_uncertain_margin": self.policy.match_uncertain_margin,
             "policy_tar": round(policy_tar, 4),
             "policy_far": round(policy_far, 4),
+            "photos_at_policy": self.photo_pairs.outcomes(self.policy),
             "lowest_genuine": [vars(p) for p in self.genuine[:5]],
             "highest_impostor": [vars(p) for p in self.impostor[::-1][:5]],
             "detection": [d.to_dict() for d in self.detection],
         }
+        if self.documents is not None:
+            report["documents"] = {
+                "rendered": self.documents.photos,
+                "enrolled": len(self.documents.paths),
+                "enrol_failures": [{"path": p, "reason": r} for p, r in self.documents.failures],
+                **self.document_pairs.to_dict(self.policy),
+            }
+        return report
 
 
 def _scores(pairs: list[Pair]) -> np.ndarray:
@@ -214,12 +340,17 @@ def _scores(pairs: list[Pair]) -> np.ndarray:
 
 
 def calibrate(data_dir: Path, policy: Policy = DEFAULT_POLICY, sweep=DEFAULT_SWEEP,
-              nuaa_every: int = 10, progress: Progress = _no_progress) -> Calibration:
+              nuaa_every: int = 10, documents: int = 0,
+              progress: Progress = _no_progress) -> Calibration:
     """Embed every verify photo once, score all pairs, sweep, choose a threshold.
 
-    Also measures detection rates: on the verify photos (from the enrolment,
-    at the policy's document size) and, unless ``nuaa_every`` is 0, on every
-    ``nuaa_every``-th NUAA frame at the policy's working width and at 640.
+    With ``documents`` > 0, also renders that many ID-card captures of every photo
+    (:func:`enroll_documents`) and scores each against every other photo, and checks
+    that the policy's accept edge (threshold + uncertain margin) lies above every
+    impostor of both kinds. Also measures detection rates:
+    on the verify photos (from the enrolment, at the policy's document size) and, unless
+    ``nuaa_every`` is 0, on every ``nuaa_every``-th NUAA frame at the policy's working
+    width and at 640.
     """
     photos = verify_photos(data_dir)
     enrolment = enroll_photos(photos, policy, progress)
@@ -232,13 +363,23 @@ def calibrate(data_dir: Path, policy: Policy = DEFAULT_POLICY, sweep=DEFAULT_SWE
                       for side in (policy.detection_width, 640)]
     genuine, impostor = pair_scores(enrolment)
     g, i = _scores(genuine), _scores(impostor)
-    eer, eer_threshold = equal_error_rate(g, i)
     chosen, rule = choose_threshold(g, i)
+    rendered, document_pairs = None, None
+    if documents:
+        rendered = enroll_documents(enrolment, policy, documents, progress)
+        document_pairs = PairSet("document vs photo", *pair_scores(rendered, enrolment))
+        highest = max(float(i.max()), float(document_pairs.scores()[1].max()))
+        accept_from = policy.match_threshold + policy.match_uncertain_margin
+        rule += (f"; on photo and document pairs together the highest impostor scores {highest:.3f}: "
+                 f"the policy accepts from {accept_from:.3f} (threshold + uncertain margin), "
+                 + ("above it" if accept_from > highest else "NOT above it: raise the threshold or the margin"))
+    eer, eer_threshold = equal_error_rate(g, i)
     return Calibration(
         identities=len(photos), enrolment=enrolment, genuine=genuine, impostor=impostor,
         sweep=[(float(t), *rates(g, i, t)) for t in sweep],
         eer=eer, eer_threshold=eer_threshold, chosen=chosen, rule=rule,
-        policy_threshold=policy.match_threshold, detection=detection,
+        policy_threshold=policy.match_threshold, detection=detection, policy=policy,
+        documents=rendered, document_pairs=document_pairs,
     )
 
 
@@ -246,8 +387,30 @@ def _short(path: str) -> str:
     return "/".join(Path(path).parts[-2:])
 
 
+def _outcome_lines(name: str, at: dict, threshold: float, margin: float) -> list[str]:
+    def rate(value: float, bound: float | None) -> str:
+        return f"{value:.2%}" + (f" (95 % bound {bound:.2%}, rule of three)" if bound is not None else "")
+
+    g, i = at["genuine"], at["impostor"]
+    return [
+        f"{name} at the policy (accept >= {threshold + margin:.3f}, review as match_uncertain "
+        f"in ({threshold - margin:.3f}, {threshold + margin:.3f}), mismatch below):",
+        f"  genuine  {sum(g.values()):>5}: accepted {g['accepted']}, uncertain {g['uncertain']}, "
+        f"mismatch {g['mismatch']}",
+        f"  impostor {sum(i.values()):>5}: accepted {i['accepted']}, uncertain {i['uncertain']}, "
+        f"mismatch {i['mismatch']}",
+        f"  FAR {rate(at['far'], at['far_bound'])}; FRR (called a mismatch) {rate(at['frr'], at['frr_bound'])}; "
+        f"genuine not accepted automatically {at['not_accepted']:.2%}",
+    ]
+
+
+def _pair_lines(pairs: list[dict]) -> list[str]:
+    return [f"  {p['similarity']:.3f}  {_short(p['a'])} ~ {_short(p['b'])}" for p in pairs]
+
+
 def format_report(cal: Calibration) -> str:
     d = cal.to_dict()
+    margin = d["policy_uncertain_margin"]
     lines = [
         f"verify/: {d['identities']} identities, {d['photos']} photos, {d['enrolled']} enrolled "
         f"(one face found and embedded)",
@@ -258,14 +421,29 @@ def format_report(cal: Calibration) -> str:
         *(f"{row['threshold']:>9.3f}  {row['tar']:>7.2%}  {row['far']:>7.2%}" for row in d["sweep"]),
         "",
         f"EER {d['eer']:.2%} at threshold {d['eer_threshold']:.3f}",
-        f"chosen threshold {d['chosen_threshold']}: TAR {d['chosen_tar']:.2%}, FAR {d['chosen_far']:.2%}",
+        f"chosen threshold {d['chosen_threshold']}: TAR {d['chosen_tar']:.2%}, FAR {d['chosen_far']:.2%} (photo pairs)",
         f"  rule: {d['rule']}",
         f"policy match_threshold {d['policy_threshold']}: TAR {d['policy_tar']:.2%}, FAR {d['policy_far']:.2%}",
-        "lowest genuine pairs:",
-        *(f"  {p['similarity']:.3f}  {_short(p['a'])} ~ {_short(p['b'])}" for p in d["lowest_genuine"]),
-        "highest impostor pairs:",
-        *(f"  {p['similarity']:.3f}  {_short(p['a'])} ~ {_short(p['b'])}" for p in d["highest_impostor"]),
+        *_outcome_lines("photo pairs", d["photos_at_policy"], d["policy_threshold"], margin),
+        "lowest genuine pairs:", *_pair_lines(d["lowest_genuine"]),
+        "highest impostor pairs:", *_pair_lines(d["highest_impostor"]),
     ]
+    if "documents" in d:
+        doc = d["documents"]
+        lines += [
+            "",
+            f"documents (ID-card renderings of the enrolled photos, liveness/documents.py): "
+            f"{doc['rendered']} rendered, {doc['enrolled']} enrolled",
+            *(f"  not enrolled: {_short(f['path'])}: {f['reason']}" for f in doc["enrol_failures"]),
+            f"document vs photo pairs (never against its own source photo): {doc['genuine_pairs']} genuine, "
+            f"{doc['impostor_pairs']} impostor",
+            f"{'threshold':>9}  {'TAR':>7}  {'FAR':>7}",
+            *(f"{row['threshold']:>9.3f}  {row['tar']:>7.2%}  {row['far']:>7.2%}" for row in doc["sweep"]),
+            f"EER {doc['eer']:.2%} at threshold {doc['eer_threshold']:.3f}",
+            *_outcome_lines("document pairs", doc["at_policy"], d["policy_threshold"], margin),
+            "lowest genuine pairs:", *_pair_lines(doc["lowest_genuine"]),
+            "highest impostor pairs:", *_pair_lines(doc["highest_impostor"]),
+        ]
     if cal.detection:
         lines += ["", "detection (YuNet, at least one face per image):"]
         lines += [f"  {r.name} at {r.max_side} px: {r.found}/{r.images} = {r.rate:.2%}"

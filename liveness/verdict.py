@@ -12,6 +12,7 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from .matching import match_reason
 from .passive import aggregate
 from .policy import Policy
 
@@ -25,7 +26,7 @@ REASONS = (
     "no_document", "document_no_face", "document_multiple_faces", "document_mismatch",
     "passive_unavailable", "spoof_suspected", "low_quality", "frozen_video", "insufficient_frames",
     "response_before_prompt", "response_too_late", "wrong_gesture", "gesture_not_held", "no_challenge_script",
-    "planar_motion",
+    "planar_motion", "match_uncertain",
 )
 MIN_FRAMES = 10
 MULTIPLE_FACES_MAX_FRACTION = 0.05
@@ -100,9 +101,10 @@ def reasons_for(m: SessionMeasurements, policy: Policy, scores: dict) -> list[st
         reasons.append("planar_motion")
     if m.document_reason:
         reasons.append(m.document_reason)
-    elif scores["similarity"] is not None and scores["similarity"] < policy.match_threshold \
-            and "document_mismatch" not in reasons:
-        reasons.append("document_mismatch")
+    elif scores["similarity"] is not None and "document_mismatch" not in reasons:
+        match = match_reason(scores["similarity"], policy)
+        if match:
+            reasons.append(match)
     if not m.passive_available or scores["passive_frames"] < policy.passive_min_frames:
         reasons.append("passive_unavailable")
     elif scores["passive"] < policy.passive_threshold:

@@ -355,6 +355,7 @@ CASES = {
     "document_no_face": ({"document_reason": "document_no_face"}, {"document_no_face"}),
     "document_multiple_faces": ({"document_reason": "document_multiple_faces"}, {"document_multiple_faces"}),
     "document_mismatch": ({"similarities": [0.1, 0.2]}, {"document_mismatch"}),
+    "match_uncertain": ({"similarities": [P.match_threshold] * 3}, {"match_uncertain"}),
     "passive_unavailable": ({"passive_available": False, "passive_scores": []}, {"passive_unavailable"}),
     "spoof_suspected": ({"passive_scores": [0.1] * 10}, {"spoof_suspected"}),
     "low_quality": ({"quality_ok_frames": 10}, {"low_quality"}),
@@ -391,7 +392,9 @@ def test_too_few_passive_frames_is_unavailable_not_spoof():
 
 
 def test_thresholds_are_inclusive_and_taken_from_the_policy():
-    at = good_measurements(similarities=[P.match_threshold], passive_scores=[P.passive_threshold] * 10)
+    # A match is accepted from the top of the uncertain band up (matching.match_reason).
+    at = good_measurements(similarities=[P.match_threshold + P.match_uncertain_margin],
+                           passive_scores=[P.passive_threshold] * 10)
     assert verdict_of(at).accepted
     stricter = P.replace(match_threshold=0.7, version="test")
     verdict = verdict_of(good_measurements(), stricter)

@@ -21,12 +21,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from liveness.matching import match_reason
 from liveness.policy import Policy
 from liveness.store.reviews import LabelledCase
 from liveness.trace import REPLAYED_FIELDS, Replay, SessionTrace, replay
 
 # Reasons the score-only rule re-evaluates from the stored scores.
-THRESHOLD_REASONS = {"spoof_suspected", "document_mismatch"}
+THRESHOLD_REASONS = {"spoof_suspected", "document_mismatch", "match_uncertain"}
 
 # The policy fields the page moves: field, label key (i18n), min, max, step. The first two are always shown.
 CONTROLS = (
@@ -41,6 +42,7 @@ CONTROLS = (
     ("step_timeout_s", "whatif_step_timeout_s", 1.0, 30.0, 0.5),
     ("reaction_min_s", "whatif_reaction_min_s", 0.0, 2.0, 0.05),
     ("reaction_max_s", "whatif_reaction_max_s", 0.5, 6.0, 0.1),
+    ("match_uncertain_margin", "whatif_match_uncertain_margin", 0.0, 0.2, 0.005),
     ("continuity_threshold", "whatif_continuity_threshold", 0.0, 1.0, 0.005),
     ("min_quality_fraction", "whatif_min_quality_fraction", 0.0, 1.0, 0.01),
     ("frozen_min_fraction", "whatif_frozen_min_fraction", 0.0, 1.0, 0.01),
@@ -70,7 +72,7 @@ def score_only_accepts(case: LabelledCase, policy: Policy) -> bool:
         return False
     passive, similarity = case.scores.get("passive"), case.scores.get("similarity")
     return (passive is not None and passive >= policy.passive_threshold
-            and similarity is not None and similarity >= policy.match_threshold)
+            and similarity is not None and match_reason(similarity, policy) is None)
 
 
 def replay_key(labelled: Sequence[LabelledCase], policy: Policy) -> tuple:

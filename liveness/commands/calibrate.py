@@ -15,7 +15,8 @@ def _calibrate(args) -> int:
     def progress(items):
         return tqdm(list(items), unit="image", leave=False, disable=args.json)
 
-    result = calibrate(Path(args.data), nuaa_every=args.nuaa_every, progress=progress)
+    result = calibrate(Path(args.data), nuaa_every=args.nuaa_every, documents=args.documents,
+                       progress=progress)
     print(json.dumps(result.to_dict(), indent=2) if args.json else format_report(result))
     return 0
 
@@ -26,5 +27,8 @@ def register(sub) -> None:
                         help="data folder with verify/ and pad/nuaa/ (default: %(default)s)")
     parser.add_argument("--nuaa-every", type=int, default=10, metavar="N",
                         help="detection rate on every Nth NUAA frame; 0 skips it (default: %(default)s)")
+    parser.add_argument("--documents", type=int, default=1, metavar="N",
+                        help="ID-card renderings per photo, scored against the other photos; "
+                             "0 skips them (default: %(default)s)")
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
     parser.set_defaults(run=_calibrate)

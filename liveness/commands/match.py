@@ -17,7 +17,7 @@ def _run(args) -> int:
     elif result.reason:
         print(f"no comparison: {result.reason}")
     else:
-        word = "MATCH" if result.match else "NO MATCH"
+        word = ("MATCH" if result.match else "NO MATCH") + (" (uncertain: review)" if result.uncertain else "")
         print(f"{word}: similarity {result.similarity:.3f} (threshold {result.threshold:.3f})")
     # Exit 0 for a completed comparison either way; 1 only for an error.
     return 0

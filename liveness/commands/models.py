@@ -21,6 +21,6 @@ def register(sub) -> None:
     parser = sub.add_parser("models", help="fetch or list the third-party model files")
     actions = parser.add_subparsers(dest="action", required=True)
     fetch = actions.add_parser("fetch", help="download, check and cache the model files")
-    fetch.add_argument("names", nargs="*", help="model names (default: all)")
+    fetch.add_argument("names", nargs="*", help="model names (default: all that the engine uses; optional ones only by name)")
     fetch.set_defaults(run=_fetch)
     actions.add_parser("list", help="show the manifest").set_defaults(run=_list)
