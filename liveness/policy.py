@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import unicodedata
 from dataclasses import dataclass
 
 
@@ -179,6 +180,11 @@ class Policy:
         unknown = set(values) - known
         if unknown:
             raise ValueError(f"unknown policy fields: {', '.join(sorted(unknown))}")
+        # Text fields are names an admin types; a control character (NUL among them) is a typo
+        # PostgreSQL would refuse to store, so it is refused here, the same on every backend.
+        for name, value in values.items():
+            if isinstance(value, str) and any(unicodedata.category(c) == "Cc" for c in value):
+                raise ValueError(f"policy field {name} holds a control character")
         return cls(**values)
 
     def digest(self) -> str:

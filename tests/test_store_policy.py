@@ -16,7 +16,7 @@ from liveness.store.testing import *  # noqa: F401,F403  (fixtures)
 FIELDS = {f.name: f for f in dataclasses.fields(Policy)}
 finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
 VALUE_STRATEGIES = {float: finite, int: st.integers(-10**9, 10**9),
-                    str: st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1, max_size=40)}
+                    str: st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), min_size=1, max_size=40)}
 
 
 def _strategy(field: dataclasses.Field):
@@ -25,6 +25,11 @@ def _strategy(field: dataclasses.Field):
 
 
 policies_strategy = st.fixed_dictionaries({name: _strategy(f) for name, f in FIELDS.items()}).map(Policy.from_dict)
+
+
+def test_a_control_character_in_a_text_field_is_refused():
+    with pytest.raises(ValueError, match="version holds a control character"):
+        Policy.from_dict({**DEFAULT_POLICY.to_dict(), "version": "2026.12\x00.9"})
 
 
 @given(policies_strategy)
