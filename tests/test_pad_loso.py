@@ -17,10 +17,13 @@ import liveness  # noqa: F401  (load order)
 from liveness.cli import main
 from liveness.config import settings
 from liveness.detection import FaceDetector
-from liveness.pad.crops import FOUND_BY, CropSpec, find_face, load_crops
+from liveness.pad.artifact import ModelInfo
+from liveness.pad.crops import FOUND_BY, CropSpec, face_input, find_face, load_crops
 from liveness.pad.data import discover
 from liveness.pad.loso import inner_threshold, leave_one_source_out
 from liveness.pad.recipes import MULTISCALE, RECIPES
+from liveness.pad.texture import sigmoid
+from liveness.passive import PassiveLiveness
 
 DATA = settings().data_dir / "pad"
 pytestmark = pytest.mark.skipif(not (DATA / "alexcamargo").is_dir(), reason="needs ../shared/data/pad")
@@ -135,3 +138,23 @@ def test_synthetic_crops_are_trained_on_but_never_tested(tiny):
     assert alex.metrics["attacks_per_species"] == {} and alex.metrics["bona_fide"] > 0
     tested = sum(s.metrics["bona_fide"] + sum(s.metrics["attacks_per_species"].values()) for s in result.sources)
     assert tested == int((~crops.synthetic_mask()).sum())
+
+
+def test_a_linear_recipe_ships_as_a_json_model_the_engine_loads(tiny, tmp_path):
+    out = tmp_path / "linear.json"
+    assert main(["train", *map(str, tiny), "--recipe", "multiscale", "--out", str(out), "--frame-step", "30",
+                 "--version", "passive-linear-test", "--quiet"]) == 0
+    model = PassiveLiveness(out)
+    assert model.version == "passive-linear-test" and not model.has_cnn
+    assert model.crop.scales == MULTISCALE and model.info.texture.features == "multiscale"
+    frame = cv2.imread(str(sorted((DATA / "nuaa" / "live" / "0001").glob("*.jpg"))[0]))
+    face = FaceDetector().detect(frame)[0]
+    score = model.score(frame, face)
+    x = face_input(frame, face, model.crop)
+    assert 0 <= score <= 1 and score == pytest.approx(float(sigmoid(model.texture_logit(x))))
+    # The evaluation reads it like any model; a .tflite path to it is refused with a clear error.
+    assert main(["evaluate", "--data", str(tiny[1]), "--model", str(out), "--no-benchmark",
+                 "--out", str(tmp_path / "eval")]) == 0
+    assert json.loads((tmp_path / "eval" / "report.json").read_text())["model_version"] == "passive-linear-test"
+    with pytest.raises(ValueError, match="linear model alone"):
+        ModelInfo.load(out.with_suffix(".tflite"))
