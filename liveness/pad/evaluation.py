@@ -24,6 +24,7 @@ from ..policy import DEFAULT_POLICY, Policy
 from .crops import CropSet, load_crops
 from .data import LIVE, Presentation, iter_frames
 from .metrics import PadMetrics, pad_metrics, save_plots
+from .synth import refuse_synthetic
 from .texture import sigmoid
 
 
@@ -63,6 +64,7 @@ class Scores:
     attacks_without_face: int = 0
 
     def add(self, presentation: Presentation, scores: Sequence[float]) -> None:
+        refuse_synthetic([presentation])  # test data only: synthetic attacks are for training
         if presentation.label == LIVE:
             self.live.extend(scores)
             self.live_by_source.setdefault(presentation.source, []).extend(scores)
@@ -134,6 +136,7 @@ def score_parts(model: PassiveLiveness, presentations: Sequence[Presentation],
                 cache_dir: Path | None = None, progress: bool = True) -> dict[str, Scores]:
     """``{"model": ...}`` as :func:`score_presentations`; for a fused model also ``"cnn"`` and
     ``"texture"``, each part alone, from the same pass (each part runs once per face)."""
+    refuse_synthetic(presentations)
     crops = load_crops(presentations, model.crop, frame_step, cache_dir=cache_dir, progress=progress)
     cnn = np.array([model.cnn_probability(x) for x in crops.inputs]) if model.has_cnn else None
     texture = model.texture_logit(crops.inputs)

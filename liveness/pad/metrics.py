@@ -26,6 +26,8 @@ from statistics import NormalDist
 
 import numpy as np
 
+from .synth import refuse_synthetic
+
 
 @dataclass(frozen=True)
 class PadMetrics:
@@ -107,7 +109,8 @@ def bpcer_at_apcer(curve: ErrorCurve, max_apcer: float) -> float:
 def pad_metrics(live: Sequence[float], attacks: Mapping[str, Sequence[float]],
                 threshold: float) -> PadMetrics:
     """All the rates for live scores and attack scores grouped by species (one class alone
-    gives its own rate only, see :class:`PadMetrics`)."""
+    gives its own rate only, see :class:`PadMetrics`). Synthetic attack species are refused."""
+    refuse_synthetic(attacks)
     live = np.asarray(live, dtype=np.float64)
     per_species = {name: np.asarray(s, dtype=np.float64) for name, s in attacks.items() if len(s)}
     if live.size == 0 and not per_species:
