@@ -53,9 +53,31 @@ def _case_crops(args, spec):
     return read.crops
 
 
-def _leave_one_source_out(args) -> int:
+def _linear_crops(args, spec):
+    """The crops the linear recipes read: every DATA folder, the decided cases
+    (``--from-cases``) and synthetic attacks (``--synthetic N``)."""
+    from ..config import settings
     from ..pad.crops import CropSet, load_crops
-    from ..pad.data import discover_all
+    from ..pad.data import LIVE, discover, discover_all
+    from ..pad.loso import synthetic_training_crops
+
+    presentations = discover_all(args.data)
+    parts = [load_crops(presentations, spec, args.frame_step, progress=not args.quiet)]
+    cases = _case_crops(args, spec)
+    if cases is not None:
+        parts.append(cases)
+    if args.synthetic:
+        faces = list(presentations)
+        for folder in ("verify", "video"):  # live faces that no source under test holds
+            if (settings().data_dir / folder).is_dir():
+                faces += discover(settings().data_dir / folder, label=LIVE)
+        parts.append(synthetic_training_crops(faces, spec, args.synthetic, progress=not args.quiet))
+        if not args.quiet:
+            print(f"synthetic attacks: {len(parts[-1].labels)} crops", flush=True)
+    return CropSet.concat(parts) if len(parts) > 1 else parts[0]
+
+
+def _leave_one_source_out(args) -> int:
     from ..pad.loso import DEFAULT_MAX_PER_GROUP, format_loso, leave_one_source_out, save_loso
     from ..pad.recipes import MULTISCALE, RECIPES
 
@@ -64,11 +86,7 @@ def _leave_one_source_out(args) -> int:
         raise CommandError(f"unknown recipe {', '.join(unknown)}: choose from {', '.join(RECIPES)}")
     if args.inner_groups < 2:
         raise CommandError("--inner-groups must be at least 2")
-    spec = CropSpec(scales=MULTISCALE, size=args.size)
-    crops = load_crops(discover_all(args.data), spec, args.frame_step, progress=not args.quiet)
-    cases = _case_crops(args, spec)
-    if cases is not None:
-        crops = CropSet.concat([crops, cases])
+    crops = _linear_crops(args, CropSpec(scales=MULTISCALE, size=args.size))
     results = []
     for path in args.compare_model:
         from ..passive import load_passive_model
@@ -93,18 +111,12 @@ def _leave_one_source_out(args) -> int:
 
 def _train_linear(args) -> int:
     """``--out MODEL.json --recipe NAME``: a linear recipe alone on every DATA folder (no CNN)."""
-    from ..pad.crops import CropSet, load_crops
-    from ..pad.data import discover_all
     from ..pad.loso import DEFAULT_MAX_PER_GROUP, train_linear
     from ..pad.recipes import MULTISCALE, PIXEL_FEATURES
 
     if len(args.recipe) != 1 or args.recipe[0] not in PIXEL_FEATURES:
         raise CommandError(f"a .json model is one linear recipe: --recipe one of {', '.join(PIXEL_FEATURES)}")
-    spec = CropSpec(scales=MULTISCALE, size=args.size)
-    crops = load_crops(discover_all(args.data), spec, args.frame_step, progress=not args.quiet)
-    cases = _case_crops(args, spec)
-    if cases is not None:
-        crops = CropSet.concat([crops, cases])
+    crops = _linear_crops(args, CropSpec(scales=MULTISCALE, size=args.size))
     info = train_linear(args.recipe[0], crops, args.out, args.version, args.max_per_group or DEFAULT_MAX_PER_GROUP)
     print(f"wrote {args.out}: {info.version}, recipe {args.recipe[0]}, "
           f"{sum(info.training['samples'].values())} samples from {', '.join(info.training['data'])}")
@@ -195,6 +207,11 @@ def register(sub) -> None:
     parser.add_argument("--inner-groups", type=int, default=3, metavar="K",
                         help="with --leave-one-source-out: the training sources are dealt into K groups to "
                              "fix the threshold on scores of sources each inner model never saw")
+    parser.add_argument("--synthetic", type=int, default=0, metavar="N",
+                        help="linear recipes: also train on synthetic print and screen attacks "
+                             "(liveness/pad/synth.py) of N live stills of each source, of verify/ and "
+                             "video/ and of every live clip; never tested on, and left out with the "
+                             "source their face came from")
     parser.add_argument("--from-cases", action="store_true",
                         help="also train on the store's decided cases (their key frames, decrypted with "
                              "the evidence key; approved = live, rejected = attack; each read audited), "

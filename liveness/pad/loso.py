@@ -19,8 +19,10 @@ trained on *all* sources ships with is the same rule one level up: the EER
 point of the pooled left-out scores of every source (``shipped_threshold``),
 and each source's BPCER and APCER at it are reported too.
 
-Synthetic crops (``CropSet.synthetic``) may be trained on but are never
-scored: the test set of every fold is asserted free of them.
+Synthetic crops (``CropSet.synthetic_mask``, made by ``synth.py`` from live
+faces) may be trained on but are never scored: the test set of every fold
+is asserted free of them, and a synthetic attack made from a source's live
+face is left out with that source (``synth.origin_sources``).
 
 Training subsets are capped at ``max_per_group`` crops per (source, label),
 taken evenly spaced (deterministic): NUAA's thousands of near-duplicate
@@ -39,11 +41,13 @@ import numpy as np
 
 from ..policy import DEFAULT_POLICY, Policy
 from .crops import CropSet, group_weights
+from .data import Presentation
 from .evaluation import Scores, _scores
 from .metrics import equal_error_rate, error_curve, pad_metrics, save_plots
 from .artifact import ModelInfo
 from .crops import CropSpec
 from .recipes import MULTISCALE, PIXEL_FEATURES, RECIPES, Recipe
+from .synth import origin_sources
 from .texture import TextureModel
 
 DEFAULT_INNER_GROUPS = 3
@@ -77,16 +81,21 @@ def _fit(recipe: Recipe, features: np.ndarray, crops: CropSet, index: np.ndarray
 
 def inner_threshold(recipe: Recipe, features: np.ndarray, crops: CropSet, train_sources: Sequence[str],
                     inner_groups: int, max_per_group: int | None) -> float:
-    """EER threshold of the training sources' out-of-group scores (see the module docstring)."""
+    """EER threshold of the training sources' out-of-group scores (see the module docstring).
+
+    Only crops whose face comes from ``train_sources`` (or from no source under test, as
+    synthetic attacks of verify/ and video/ faces) are ever fitted on: a synthetic attack
+    made from a left-out source's live face stays out with that source."""
     names = sorted(train_sources)
     groups = [names[i::inner_groups] for i in range(min(inner_groups, len(names)))]
-    sources, real = crops.sources(), ~crops.synthetic_mask()
+    sources, real, origins = crops.sources(), ~crops.synthetic_mask(), origin_sources(crops)
+    outside = sorted(set(sources[real].tolist()) - set(names))
     live, attack = [], []
     for group in groups:
-        held = np.isin(sources, group)
-        train = np.isin(sources, names) & ~held
+        held = np.isin(sources, group) & real
+        train = ~np.isin(origins, [*group, *outside])
         model = _fit(recipe, features, crops, capped(crops, train, max_per_group))
-        scored = np.flatnonzero(held & real)
+        scored = np.flatnonzero(held)
         scores = recipe.score(model, features[scored])
         live.append(scores[crops.labels[scored] == 1])
         attack.append(scores[crops.labels[scored] == 0])
@@ -158,7 +167,7 @@ def leave_one_source_out(recipe: Recipe, crops: CropSet, inner_groups: int = DEF
     """Run the protocol of the module docstring for one recipe on ``crops`` (every source)."""
     started = time.monotonic()
     features = recipe.featurize(crops)
-    sources, synthetic = crops.sources(), crops.synthetic_mask()
+    sources, synthetic, origins = crops.sources(), crops.synthetic_mask(), origin_sources(crops)
     names = sorted(set(sources[~synthetic].tolist()))
     if len(names) < 3:
         raise ValueError("leave-one-source-out needs at least 3 sources")
@@ -166,7 +175,7 @@ def leave_one_source_out(recipe: Recipe, crops: CropSet, inner_groups: int = DEF
     for name in names:
         others = [n for n in names if n != name]
         threshold = inner_threshold(recipe, features, crops, others, inner_groups, max_per_group)
-        model = _fit(recipe, features, crops, capped(crops, np.isin(sources, others), max_per_group))
+        model = _fit(recipe, features, crops, capped(crops, origins != name, max_per_group))
         test = np.flatnonzero((sources == name) & ~synthetic)
         assert not synthetic[test].any(), "synthetic crops are never test data"
         scores = presentation_scores(crops, test, recipe.score(model, features[test]), policy)
@@ -192,6 +201,27 @@ def leave_one_source_out(recipe: Recipe, crops: CropSet, inner_groups: int = DEF
         at_shipped[r.source] = {"apcer": m.apcer, "bpcer": m.bpcer, "sessions_correct": sum(
             s.accepted_at(shipped, policy) == s.live for s in r.scores.sessions), "sessions": len(r.scores.sessions)}
     return LosoResult(recipe.name, results, float(shipped), at_shipped, time.monotonic() - started)
+
+
+SYNTHETIC_VIDEO_STEP = 75  # every 75th frame of a live clip (2.5-5 s): each recapture takes ~1 s
+
+
+def synthetic_training_crops(presentations: Sequence[Presentation], spec: CropSpec, per_source: int,
+                             progress: bool = True) -> CropSet:
+    """Synthetic attacks (``synth.py``, print and screen) of at most ``per_source`` live stills
+    of each source, evenly spaced, and of every live clip (every ``SYNTHETIC_VIDEO_STEP``-th
+    frame): the simulation costs about a second per image on this machine, so the ablation
+    samples the live faces rather than using all of them."""
+    from .synth import synthetic_crops
+
+    chosen = []
+    for source in sorted({p.source for p in presentations}):
+        live = [p for p in presentations if p.source == source and p.label == 1]
+        stills = [p for p in live if not p.is_video]
+        if len(stills) > per_source:
+            stills = [stills[i] for i in np.linspace(0, len(stills) - 1, per_source).round().astype(int)]
+        chosen += stills + [p for p in live if p.is_video]
+    return synthetic_crops(chosen, spec, video_step=SYNTHETIC_VIDEO_STEP, progress=progress)
 
 
 def fixed_model_result(model, crops: CropSet, threshold: float, policy: Policy = DEFAULT_POLICY) -> LosoResult:
