@@ -79,7 +79,7 @@ def _linear_crops(args, spec):
 
 def _leave_one_source_out(args) -> int:
     from ..pad.loso import DEFAULT_MAX_PER_GROUP, format_loso, leave_one_source_out, save_loso
-    from ..pad.recipes import MULTISCALE, RECIPES
+    from ..pad.recipes import MULTISCALE, PIXEL_FEATURES, RECIPES, nested_features
 
     unknown = sorted(set(args.recipe) - set(RECIPES))
     if unknown:
@@ -97,10 +97,13 @@ def _leave_one_source_out(args) -> int:
             raise CommandError(f"--compare-model: no model at {path}")
         results.append(fixed_model_result(model, crops, DEFAULT_POLICY.passive_threshold))
         print(format_loso(results[-1]), flush=True)
+    shared = nested_features([n for n in args.recipe if n in PIXEL_FEATURES], crops.inputs) if set(
+        args.recipe) & set(PIXEL_FEATURES) else {}
     for name in args.recipe:
         try:
             result = leave_one_source_out(RECIPES[name], crops, args.inner_groups,
-                                          args.max_per_group or DEFAULT_MAX_PER_GROUP, progress=not args.quiet)
+                                          args.max_per_group or DEFAULT_MAX_PER_GROUP, progress=not args.quiet,
+                                          features=shared.get(name))
         except ValueError as error:
             raise CommandError(str(error)) from None
         results.append(result)

@@ -163,10 +163,12 @@ class LosoResult:
 
 def leave_one_source_out(recipe: Recipe, crops: CropSet, inner_groups: int = DEFAULT_INNER_GROUPS,
                          max_per_group: int | None = DEFAULT_MAX_PER_GROUP,
-                         policy: Policy = DEFAULT_POLICY, progress: bool = True) -> LosoResult:
-    """Run the protocol of the module docstring for one recipe on ``crops`` (every source)."""
+                         policy: Policy = DEFAULT_POLICY, progress: bool = True,
+                         features: np.ndarray | None = None) -> LosoResult:
+    """Run the protocol of the module docstring for one recipe on ``crops`` (every source).
+    ``features``: the recipe's features of ``crops``, when already computed."""
     started = time.monotonic()
-    features = recipe.featurize(crops)
+    features = recipe.featurize(crops) if features is None else features
     sources, synthetic, origins = crops.sources(), crops.synthetic_mask(), origin_sources(crops)
     names = sorted(set(sources[~synthetic].tolist()))
     if len(names) < 3:

@@ -158,6 +158,15 @@ class Recipe:
         return sigmoid(features @ weights + bias)
 
 
+def nested_features(names, inputs: np.ndarray) -> dict[str, np.ndarray]:
+    """The features of each of ``names`` (pixel recipes), computed once: each recipe's vector
+    begins with the previous one's (texture, then + FFT, then + context)."""
+    widest = max(names, key=list(PIXEL_FEATURES).index)
+    full = pixel_features(widest, inputs)
+    dimensions = feature_dimensions()
+    return {name: full[:, :dimensions[name]] for name in names}
+
+
 def _from_pixels(name: str) -> Recipe:
     return Recipe(name, lambda crops: pixel_features(name, crops.inputs))
 
