@@ -8,6 +8,9 @@ models take a few milliseconds per face on one core.
 The session scores every ``policy.passive_every_n``-th frame, then decides on
 :func:`aggregate` of the scores against ``policy.passive_threshold``.
 
+A model may also be a linear model alone (a ``.json``, no CNN: see
+``liveness/pad/artifact.py``): p = sigmoid(its logit).
+
 Thread safety: a :class:`PassiveLiveness` owns one LiteRT interpreter, which
 is not thread-safe. Use one instance per stream or thread.
 """
@@ -25,7 +28,8 @@ from .detection import Face
 from .metrics import timed
 from .pad.artifact import ModelInfo
 from .pad.crops import face_input
-from .pad.texture import fuse_mean_logit, texture_features
+from .pad.recipes import pixel_features
+from .pad.texture import fuse_mean_logit, sigmoid
 
 PASSIVE_MODEL_PATH = PROJECT_ROOT / "models" / "passive" / "passive_cnn.tflite"
 TRIM_FRACTION = 0.1  # trimmed_mean drops this share of the scores at each end
@@ -42,13 +46,21 @@ class PassiveLiveness:
         self.info = ModelInfo.load(path)
         self.version: str = self.info.version
         self.crop = self.info.crop
-        self._interpreter = Interpreter(model_path=str(path), num_threads=1)
-        self._interpreter.allocate_tensors()
-        self._input = self._interpreter.get_input_details()[0]["index"]
-        self._output = self._interpreter.get_output_details()[0]["index"]
+        self._interpreter = None
+        if self.info.cnn:
+            self._interpreter = Interpreter(model_path=str(path), num_threads=1)
+            self._interpreter.allocate_tensors()
+            self._input = self._interpreter.get_input_details()[0]["index"]
+            self._output = self._interpreter.get_output_details()[0]["index"]
 
-    def cnn_probability(self, crops: np.ndarray) -> float:
-        """The CNN's live probability alone for one prepared input."""
+    @property
+    def has_cnn(self) -> bool:
+        return self._interpreter is not None
+
+    def cnn_probability(self, crops: np.ndarray) -> float | None:
+        """The CNN's live probability alone for one prepared input; None without a CNN."""
+        if self._interpreter is None:
+            return None
         self._interpreter.set_tensor(self._input, crops[np.newaxis].astype(np.float32))
         self._interpreter.invoke()
         return float(np.clip(self._interpreter.get_tensor(self._output).reshape(-1)[0], 0.0, 1.0))
@@ -59,13 +71,17 @@ class PassiveLiveness:
         texture = self.info.texture
         if texture is None:
             return None
-        logits = texture.logits(texture_features(crops))
+        logits = texture.logits(pixel_features(texture.features, crops))
         return float(logits) if np.ndim(logits) == 0 else logits
 
     def fuse(self, cnn_probability, texture_logit):
-        """The live probability from the parts, by the sidecar's rule: the CNN's alone, or
-        the mean of the two logits (one input or a batch)."""
-        return cnn_probability if texture_logit is None else fuse_mean_logit(cnn_probability, texture_logit)
+        """The live probability from the parts, by the sidecar's rule: the CNN's alone, the
+        linear model's alone, or the mean of the two logits (one input or a batch)."""
+        if texture_logit is None:
+            return cnn_probability
+        if cnn_probability is None:
+            return sigmoid(texture_logit) if np.ndim(texture_logit) else float(sigmoid(texture_logit))
+        return fuse_mean_logit(cnn_probability, texture_logit)
 
     def score_input(self, crops: np.ndarray) -> float:
         """Live probability for one prepared input (see :func:`liveness.pad.crops.face_input`)."""

@@ -17,10 +17,14 @@ import liveness  # noqa: F401  (load order)
 from liveness.cli import main
 from liveness.config import settings
 from liveness.detection import FaceDetector
-from liveness.pad.crops import FOUND_BY, CropSpec, find_face, load_crops
+from liveness.pad.artifact import ModelInfo
+from liveness.pad.crops import FOUND_BY, CropSet, CropSpec, face_input, find_face, load_crops
 from liveness.pad.data import discover
 from liveness.pad.loso import inner_threshold, leave_one_source_out
 from liveness.pad.recipes import MULTISCALE, RECIPES
+from liveness.pad.synth import SyntheticAttack
+from liveness.pad.texture import sigmoid
+from liveness.passive import PassiveLiveness
 
 DATA = settings().data_dir / "pad"
 pytestmark = pytest.mark.skipif(not (DATA / "alexcamargo").is_dir(), reason="needs ../shared/data/pad")
@@ -135,3 +139,43 @@ def test_synthetic_crops_are_trained_on_but_never_tested(tiny):
     assert alex.metrics["attacks_per_species"] == {} and alex.metrics["bona_fide"] > 0
     tested = sum(s.metrics["bona_fide"] + sum(s.metrics["attacks_per_species"].values()) for s in result.sources)
     assert tested == int((~crops.synthetic_mask()).sum())
+
+
+def test_a_linear_recipe_ships_as_a_json_model_the_engine_loads(tiny, tmp_path):
+    out = tmp_path / "linear.json"
+    assert main(["train", *map(str, tiny), "--recipe", "multiscale", "--out", str(out), "--frame-step", "30",
+                 "--version", "passive-linear-test", "--quiet"]) == 0
+    model = PassiveLiveness(out)
+    assert model.version == "passive-linear-test" and not model.has_cnn
+    assert model.crop.scales == MULTISCALE and model.info.texture.features == "multiscale"
+    frame = cv2.imread(str(sorted((DATA / "nuaa" / "live" / "0001").glob("*.jpg"))[0]))
+    face = FaceDetector().detect(frame)[0]
+    score = model.score(frame, face)
+    x = face_input(frame, face, model.crop)
+    assert 0 <= score <= 1 and score == pytest.approx(float(sigmoid(model.texture_logit(x))))
+    # The evaluation reads it like any model; a .tflite path to it is refused with a clear error.
+    assert main(["evaluate", "--data", str(tiny[1]), "--model", str(out), "--no-benchmark",
+                 "--out", str(tmp_path / "eval")]) == 0
+    assert json.loads((tmp_path / "eval" / "report.json").read_text())["model_version"] == "passive-linear-test"
+    with pytest.raises(ValueError, match="linear model alone"):
+        ModelInfo.load(out.with_suffix(".tflite"))
+
+
+def test_synthetic_attacks_leave_with_the_source_of_their_face(tiny):
+    """A synthetic attack made from trickyf0x's live faces is trained on in every other fold,
+    never in trickyf0x's own (it would carry that source's camera and person)."""
+    real = _crops(tiny)
+    live = np.flatnonzero((real.sources() == "trickyf0x") & (real.labels == 1))
+    items = [SyntheticAttack(real.presentations[real.presentation_index[i]], 0, "screen", 0) for i in live]
+
+    def with_synthetic(meta):
+        fake = CropSet(real.inputs[live], np.zeros(len(live), np.int64), np.arange(len(live)), items,
+                       np.zeros(len(live), np.int64), meta)
+        result = leave_one_source_out(RECIPES["size_blur"], CropSet.concat([real, fake]), inner_groups=2,
+                                      max_per_group=None, progress=False)
+        return {s.source: s.scores.live + [x for v in s.scores.attacks.values() for x in v] for s in result.sources}
+
+    first = with_synthetic(real.meta[live])
+    second = with_synthetic(real.meta[live] * np.float32([1, 3, 3, 3, 3, 9]))
+    assert first["trickyf0x"] == second["trickyf0x"]
+    assert first["alexcamargo"] != second["alexcamargo"]

