@@ -12,7 +12,7 @@ through :class:`~liveness.session.VerificationSession`, as the live page and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,17 +112,13 @@ class ClipComparison:
         return abs(self.before.passive - self.after.passive)
 
 
-def compare(clips: Iterable[Path], before: Policy, after: Policy, steps: list[Step],
-            log: Callable[[str], None] = lambda _: None) -> list[ClipComparison]:
-    results = []
+def compare(clips: Iterable[Path], before: Policy, after: Policy, steps: list[Step]) -> Iterator[ClipComparison]:
+    """Each clip under both policies, as it is done."""
     for clip in clips:
-        log(str(clip))
-        results.append(ClipComparison(clip, run_clip(clip, before, steps), run_clip(clip, after, steps)))
-    return results
+        yield ClipComparison(clip, run_clip(clip, before, steps), run_clip(clip, after, steps))
 
 
-def format_comparison(results: list[ClipComparison], tolerance_s: float, passive_tolerance: float,
-                      data_dir: Path | None = None) -> str:
+def format_clip(r: ClipComparison, data_dir: Path | None = None) -> str:
     data = data_dir or settings().data_dir
 
     def times(values: list[float]) -> str:
@@ -131,24 +127,24 @@ def format_comparison(results: list[ClipComparison], tolerance_s: float, passive
     def score(value: float | None) -> str:
         return "-" if value is None else f"{value:.3f}"
 
-    lines = []
-    for r in results:
-        name = r.clip.relative_to(data) if r.clip.is_relative_to(data) else r.clip
-        lines.append(f"{name}  ({r.before.frames_analysed} frames analysed before, "
-                     f"{r.after.frames_analysed} after)")
-        for kind in r.before.gestures:
-            lines.append(f"  {kind:<11} before: {times(r.before.gestures[kind])}")
-            lines.append(f"  {'':<11} after:  {times(r.after.gestures[kind])}")
-        lines.append(f"  verdict     before: {r.before.decision} ({', '.join(r.before.reasons) or '-'}); "
-                     f"after: {r.after.decision} ({', '.join(r.after.reasons) or '-'})")
-        lines.append(f"  passive     before: {score(r.before.passive)}  after: {score(r.after.passive)}")
+    name = r.clip.relative_to(data) if r.clip.is_relative_to(data) else r.clip
+    lines = [f"{name}  ({r.before.frames_analysed} frames analysed before, {r.after.frames_analysed} after)"]
+    for kind in r.before.gestures:
+        lines.append(f"  {kind:<11} before: {times(r.before.gestures[kind])}")
+        lines.append(f"  {'':<11} after:  {times(r.after.gestures[kind])}")
+    lines.append(f"  verdict     before: {r.before.decision} ({', '.join(r.before.reasons) or '-'}); "
+                 f"after: {r.after.decision} ({', '.join(r.after.reasons) or '-'})")
+    lines.append(f"  passive     before: {score(r.before.passive)}  after: {score(r.after.passive)}")
+    return "\n".join(lines)
+
+
+def format_summary(results: list[ClipComparison], tolerance_s: float, passive_tolerance: float) -> str:
     same_gestures = sum(r.gestures_match(tolerance_s) for r in results)
     same_verdicts = sum(r.verdict_match for r in results)
     differences = [d for d in (r.passive_difference for r in results) if d is not None]
     worst = max(differences, default=0.0)
-    lines += ["",
-              f"same gestures (each within {tolerance_s:.3f} s): {same_gestures}/{len(results)} clips",
-              f"same verdict and reasons: {same_verdicts}/{len(results)} clips",
-              f"passive session score: largest difference {worst:.3f} "
-              f"({'within' if worst <= passive_tolerance else 'OUTSIDE'} the tolerance {passive_tolerance})"]
-    return "\n".join(lines)
+    return "\n".join([
+        f"same gestures (each within {tolerance_s:.3f} s): {same_gestures}/{len(results)} clips",
+        f"same verdict and reasons: {same_verdicts}/{len(results)} clips",
+        f"passive session score: largest difference {worst:.3f} "
+        f"({'within' if worst <= passive_tolerance else 'OUTSIDE'} the tolerance {passive_tolerance})"])

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from ..challenge import parse_steps
 from ..policy import DEFAULT_POLICY
 from ..schedule import EVERY_FRAME
-from ..schedule_check import compare, format_comparison, shared_clips
+from ..schedule_check import compare, format_clip, format_summary, shared_clips
 
 # A gesture may complete up to landmarks_every_n - 1 frames later than on every frame.
 TOLERANCE_S = 0.1
@@ -22,13 +21,16 @@ def _schedules(args) -> int:
     missing = [str(c) for c in clips if not c.is_file()]
     if missing:
         raise ValueError(f"no such clip: {', '.join(missing)}")
-    results = compare(clips, DEFAULT_POLICY.replace(**EVERY_FRAME), DEFAULT_POLICY, parse_steps(args.challenge),
-                      log=lambda clip: print(f"comparing {clip}…", file=sys.stderr, flush=True))
     print(f"before: every model on every frame; after: policy {DEFAULT_POLICY.version} (landmarks every "
           f"{DEFAULT_POLICY.landmarks_every_n}, YuNet every {DEFAULT_POLICY.detection_every_n}, passive every "
           f"{DEFAULT_POLICY.passive_every_n} frame(s), with their triggers); verdicts with the challenge "
-          f"{args.challenge}\n")
-    print(format_comparison(results, TOLERANCE_S, PASSIVE_TOLERANCE))
+          f"{args.challenge}\n", flush=True)
+    results = []
+    for result in compare(clips, DEFAULT_POLICY.replace(**EVERY_FRAME), DEFAULT_POLICY,
+                          parse_steps(args.challenge)):
+        results.append(result)
+        print(format_clip(result), flush=True)
+    print("\n" + format_summary(results, TOLERANCE_S, PASSIVE_TOLERANCE))
     return 0
 
 
