@@ -10,12 +10,11 @@ second face shows on the next look. So (the periods are policy fields):
   while no face is tracked or while the challenge waits for a blink's closed
   eyes (a blink closes the eyes for one to four frames: a skipped frame could
   be the only one);
-- YuNet runs every ``detection_every_n``-th frame (a multiple of the
-  landmarker's period, so that its box is anchored to landmarks of the same
-  frame), and on every frame while no face is tracked or a second face was
-  seen, and when the landmarker lost the face; SFace aligns on YuNet's five
-  points, so an identity sample waits for YuNet's next look (at most
-  ``detection_every_n - 1`` frames after ``continuity_every_s``);
+- YuNet runs every ``detection_every_n``-th frame, and on every frame while no
+  face is tracked or a second face was seen, and when the landmarker lost the
+  face (the landmarker looks on each of these frames too); SFace aligns on
+  YuNet's five points, so an identity sample waits for YuNet's next look (at
+  most ``detection_every_n - 1`` frames after ``continuity_every_s``);
 - between YuNet's looks the face box is YuNet's last box moved and scaled with
   the landmarks' box (:class:`FaceTrack`), so the quality gates and the passive
   crop see the box they were calibrated on; between the landmarker's looks the
@@ -51,18 +50,40 @@ class Looks:
     landmarks: bool
 
 
-def plan(policy: Policy, frame_index: int, face: bool, landmarks: bool, several: bool,
-         instruction: str | None) -> Looks:
-    """The models due on the ``frame_index``-th frame of a session.
+class Schedule:
+    """When each model last looked, and so which are due on the next frame.
 
-    face, landmarks: the previous frame had a face, and its landmarks; several:
-    the last detection saw a second face; instruction: the challenge's phase
-    after the previous frame.
+    Periods count analysed frames, and also time at ``policy.video_analysis_fps``:
+    when frames come slower (the live page drops frames while the engine is
+    busy), a model still looks every ``period / video_analysis_fps`` seconds.
+    A detection frame is also a landmarks frame, so that YuNet's box is anchored
+    to landmarks of the same frame.
     """
-    detection = not face or several or frame_index % policy.detection_every_n == 0
-    landmarks = (not face or not landmarks or instruction in WATCHED_PHASES
-                 or frame_index % policy.landmarks_every_n == 0)
-    return Looks(detection, landmarks)
+
+    def __init__(self, policy: Policy):
+        self.policy = policy
+        self._last = {"detection": None, "landmarks": None}  # (frame index, t) of the last look
+
+    def _due(self, model: str, period: int, index: int, t: float) -> bool:
+        last = self._last[model]
+        return last is None or index - last[0] >= period or \
+            t - last[1] >= period / self.policy.video_analysis_fps - 1e-6
+
+    def plan(self, index: int, t: float, face: bool, landmarks: bool, several: bool,
+             instruction: str | None) -> Looks:
+        """The models due on the ``index``-th frame, at ``t``.
+
+        face, landmarks: the previous frame had a face, and its landmarks; several:
+        the last detection saw a second face; instruction: the challenge's phase
+        after the previous frame.
+        """
+        p = self.policy
+        detection = not face or several or self._due("detection", p.detection_every_n, index, t)
+        return Looks(detection, detection or not landmarks or instruction in WATCHED_PHASES
+                     or self._due("landmarks", p.landmarks_every_n, index, t))
+
+    def looked(self, model: str, index: int, t: float) -> None:
+        self._last[model] = (index, t)
 
 
 class FaceTrack:

@@ -10,7 +10,7 @@ frames while the page thread reads :attr:`verdict`.
 What runs on which frame (see ``python -m liveness bench``): the landmarker
 and YuNet at ``policy.detection_width`` (a selfie face is large; on the
 session's detection worker, overlapping the landmarker) on the frames
-:func:`schedule.plan` picks, the face box between YuNet's looks carried by the
+:class:`schedule.Schedule` picks, the face box between YuNet's looks carried by the
 landmarks (:class:`schedule.FaceTrack`); the quality gates and the frozen check
 on every frame; the passive CNN on every ``passive_every_n``-th frame with a
 face; SFace (the costliest, ~20-30 ms) only every ``policy.continuity_every_s``
@@ -39,7 +39,7 @@ from .matching import EnrolledFace, cosine_similarity, shared_embedder
 from .policy import DEFAULT_POLICY, Policy
 from .quality import QualityReport, assess_quality
 from .registry import manifest
-from .schedule import FaceTrack, plan
+from .schedule import FaceTrack, Schedule
 from .signals import FaceSignals, FaceSignalTracker
 from .trace import FrameObservation, IdentitySample, SessionTrace, Tally
 from .verdict import SessionMeasurements, Verdict, decide
@@ -113,6 +113,7 @@ class VerificationSession:
         self._identity_job: tuple[Future, float, int] | None = None
         self._detection_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="detection")
         self._tracker = FaceSignalTracker()
+        self._schedule = Schedule(policy)
         self._track = FaceTrack()
         self._several = False  # the last detection saw a second face
         self.looks = {"detection": 0, "landmarks": 0}  # frames each model looked at (bench, tests)
@@ -146,15 +147,17 @@ class VerificationSession:
     def _analyse(self, frame: np.ndarray, t: float) -> FrameResult:
         p = self.policy
         last = self._last
-        looks = plan(p, self._tally.m.frames, last is not None and last.face is not None,
-                     last is not None and last.signals is not None, self._several,
-                     None if last is None else last.challenge.instruction)
+        index = self._tally.m.frames
+        looks = self._schedule.plan(index, t, last is not None and last.face is not None,
+                                    last is not None and last.signals is not None, self._several,
+                                    None if last is None else last.challenge.instruction)
         # YuNet on the detection worker while the landmarker runs here: both are
         # native code that releases the GIL, so on two cores they overlap.
         detection = self._detection_worker.submit(self._detector.detect, frame, p.detection_width) \
             if looks.detection else None
         frozen_diff = self._frozen_diff(frame)
-        self.looks["landmarks"] += looks.landmarks
+        if looks.landmarks:
+            self._looked("landmarks", index, t)
         tracked = self._tracker.process(frame, t) if looks.landmarks else last.signals
         face = None
         if detection is None:
@@ -163,13 +166,12 @@ class VerificationSession:
             if face is None:  # the landmarker lost the face, or it was never anchored: look with YuNet
                 detection = self._detection_worker.submit(self._detector.detect, frame, p.detection_width)
         if detection is not None:
-            self.looks["detection"] += 1
+            self._looked("detection", index, t)
             faces = detection.result()
             face = faces[0] if faces else None
             self._several = face is not None and sum(
                 f.area >= SECOND_FACE_AREA_FRACTION * face.area for f in faces) > 1
-            if looks.landmarks:  # else the landmarks are an earlier frame's: keep the anchor
-                self._track.anchor(face, tracked.face_box if tracked is not None else None)
+            self._track.anchor(face, tracked.face_box if tracked is not None else None)
         else:
             faces = [face]
         several = self._several
@@ -191,6 +193,10 @@ class VerificationSession:
             self._finalize()
         return FrameResult(t, tuple(faces), face, signals, quality, passive_score,
                            self._last_similarity, status, self._verdict)
+
+    def _looked(self, model: str, index: int, t: float) -> None:
+        self.looks[model] += 1
+        self._schedule.looked(model, index, t)
 
     def _frozen_diff(self, frame: np.ndarray) -> float | None:
         """Mean absolute difference of this frame's grey thumbnail to the previous one's."""
