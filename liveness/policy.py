@@ -58,8 +58,7 @@ class Policy:
     # look at; with both at 1 and passive_every_n at 1 (schedule.EVERY_FRAME) every model
     # runs on every frame, as up to 2026.11.2. The landmarker also runs on every frame
     # while the challenge waits for closed eyes or no face is tracked; YuNet while no face
-    # is tracked or a second face was seen (an identity sample waits for YuNet's next
-    # look). Periods count frames, and time at video_analysis_fps when frames come
+    # is tracked, a second face was seen or an identity sample is due. Periods count frames, and time at video_analysis_fps when frames come
     # slower (the live page drops frames while busy). Chosen with
     # `python -m liveness schedules` (same challenge events, verdicts and passive score
     # within 0.05 on every shared clip) and timed by `python -m liveness bench`.

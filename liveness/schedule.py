@@ -12,9 +12,9 @@ second face shows on the next look. So (the periods are policy fields):
   be the only one);
 - YuNet runs every ``detection_every_n``-th frame, and on every frame while no
   face is tracked or a second face was seen, and when the landmarker lost the
-  face (the landmarker looks on each of these frames too); SFace aligns on
-  YuNet's five points, so an identity sample waits for YuNet's next look (at
-  most ``detection_every_n - 1`` frames after ``continuity_every_s``);
+  face (the landmarker looks on each of these frames too); and when an
+  identity sample is due (SFace aligns on YuNet's five points), so identity is
+  sampled on the same frames as with every model on every frame;
 - between YuNet's looks the face box is YuNet's last box moved and scaled with
   the landmarks' box (:class:`FaceTrack`), so the quality gates and the passive
   crop see the box they were calibrated on; between the landmarker's looks the
@@ -57,7 +57,7 @@ class Schedule:
     when frames come slower (the live page drops frames while the engine is
     busy), a model still looks every ``period / video_analysis_fps`` seconds.
     A detection frame is also a landmarks frame, so that YuNet's box is anchored
-    to landmarks of the same frame.
+    to landmarks of the same frame (except one only for an identity sample).
     """
 
     def __init__(self, policy: Policy):
@@ -70,16 +70,17 @@ class Schedule:
             t - last[1] >= period / self.policy.video_analysis_fps - 1e-6
 
     def plan(self, index: int, t: float, face: bool, landmarks: bool, several: bool,
-             instruction: str | None) -> Looks:
+             instruction: str | None, identity_due: bool = False) -> Looks:
         """The models due on the ``index``-th frame, at ``t``.
 
         face, landmarks: the previous frame had a face, and its landmarks; several:
         the last detection saw a second face; instruction: the challenge's phase
-        after the previous frame.
+        after the previous frame; identity_due: an identity sample is due (YuNet
+        looks for SFace, so the sampled frames are those of every frame).
         """
         p = self.policy
         detection = not face or several or self._due("detection", p.detection_every_n, index, t)
-        return Looks(detection, detection or not landmarks or instruction in WATCHED_PHASES
+        return Looks(detection or identity_due, detection or not landmarks or instruction in WATCHED_PHASES
                      or self._due("landmarks", p.landmarks_every_n, index, t))
 
     def looked(self, model: str, index: int, t: float) -> None:

@@ -150,7 +150,8 @@ class VerificationSession:
         index = self._tally.m.frames
         looks = self._schedule.plan(index, t, last is not None and last.face is not None,
                                     last is not None and last.signals is not None, self._several,
-                                    None if last is None else last.challenge.instruction)
+                                    None if last is None else last.challenge.instruction,
+                                    t - self._last_identity_t >= p.continuity_every_s)
         # YuNet on the detection worker while the landmarker runs here: both are
         # native code that releases the GIL, so on two cores they overlap.
         detection = self._detection_worker.submit(self._detector.detect, frame, p.detection_width) \
@@ -171,7 +172,8 @@ class VerificationSession:
             face = faces[0] if faces else None
             self._several = face is not None and sum(
                 f.area >= SECOND_FACE_AREA_FRACTION * face.area for f in faces) > 1
-            self._track.anchor(face, tracked.face_box if tracked is not None else None)
+            if looks.landmarks:  # else the landmarks are an earlier frame's: keep the anchor
+                self._track.anchor(face, tracked.face_box if tracked is not None else None)
         else:
             faces = [face]
         several = self._several
@@ -211,7 +213,7 @@ class VerificationSession:
         SFace (~20-30 ms) runs on the session's own worker thread, so the
         frame path never waits for it; its result is applied on a later frame.
         It aligns on YuNet's five points: it samples only a frame YuNet looked at
-        (``detected``), the first once a sample is due.
+        (``detected``; the schedule makes YuNet look when a sample is due).
         """
         due = detected and t - self._last_identity_t >= self.policy.continuity_every_s
         # When the next sample is due the previous one is long finished: waiting
