@@ -125,8 +125,19 @@ class Policy:
     # fixed from the other folds alone fell in 0.19-0.31 (models/passive/MODEL_CARD.md).
     passive_threshold: float = 0.26
     passive_aggregate: str = "median"  # "median" or "trimmed_mean"
-    passive_every_n: int = 1
+    passive_every_n: int = 3  # of the frames with a face; was 1 (see the schedule below)
     passive_min_frames: int = 5
+
+    # Per-frame schedule (liveness/schedule.py): which frames the landmarker and YuNet
+    # look at; with both at 1 and passive_every_n at 1 (schedule.EVERY_FRAME) every model
+    # runs on every frame, as up to 2026.11.2. The landmarker also runs on every frame
+    # while the challenge waits for closed eyes or no face is tracked; YuNet while no face
+    # is tracked, a second face was seen or an identity sample is due. Periods count frames, and time at video_analysis_fps when frames come
+    # slower (the live page drops frames while busy). Chosen with
+    # `python -m liveness schedules` (same challenge events, verdicts and passive score
+    # within 0.05 on every shared clip) and timed by `python -m liveness bench`.
+    landmarks_every_n: int = 3
+    detection_every_n: int = 6
 
     # Quality gates, on the tracked face.
     min_face_height_frac: float = 0.22

@@ -7,11 +7,13 @@ state machine and the measurements — so several sessions run at once in one
 process. :meth:`process` is thread-safe: the WebRTC callback thread feeds
 frames while the page thread reads :attr:`verdict`.
 
-What runs on every frame and what does not (see ``python -m liveness bench``):
-YuNet at ``policy.detection_width`` (a selfie face is large, on the session's
-detection worker, overlapping the landmarker), the landmarker, the quality
-gates and the passive CNN (every ``passive_every_n`` frames) run per frame;
-SFace (the costliest, ~20-30 ms) only every ``policy.continuity_every_s``
+What runs on which frame (see ``python -m liveness bench``): the landmarker
+and YuNet at ``policy.detection_width`` (a selfie face is large; on the
+session's detection worker, overlapping the landmarker) on the frames
+:class:`schedule.Schedule` picks, the face box between YuNet's looks carried by the
+landmarks (:class:`schedule.FaceTrack`); the quality gates and the frozen check
+on every frame; the passive CNN on every ``passive_every_n``-th frame with a
+face; SFace (the costliest, ~20-30 ms) only every ``policy.continuity_every_s``
 seconds, on the session's identity worker, which is enough to prove the face
 stays the document's without stalling a frame.
 
@@ -41,6 +43,7 @@ from .matching import EnrolledFace, cosine_similarity, shared_embedder
 from .policy import DEFAULT_POLICY, Policy
 from .quality import QualityReport, assess_quality
 from .registry import manifest
+from .schedule import FaceTrack, Schedule
 from .signals import FaceSignals, FaceSignalTracker
 from .trace import FrameObservation, IdentitySample, SessionTrace, Tally
 from .verdict import SessionMeasurements, Verdict, decide
@@ -119,6 +122,10 @@ class VerificationSession:
         self._identity_job: tuple[Future, float, int] | None = None
         self._detection_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="detection")
         self._tracker = FaceSignalTracker()
+        self._schedule = Schedule(policy)
+        self._track = FaceTrack()
+        self._several = False  # the last detection saw a second face
+        self.looks = {"detection": 0, "landmarks": 0}  # frames each model looked at (bench, tests)
         self._tally = Tally(policy, self.steps,
                             "no_document" if document is None else
                             None if document.ok else f"document_{document.reason}",
@@ -150,15 +157,37 @@ class VerificationSession:
 
     def _analyse(self, frame: np.ndarray, t: float) -> FrameResult:
         p = self.policy
+        last = self._last
+        index = self._tally.m.frames
+        looks = self._schedule.plan(index, t, last is not None and last.face is not None,
+                                    last is not None and last.signals is not None, self._several,
+                                    None if last is None else last.challenge.instruction,
+                                    t - self._last_identity_t >= p.continuity_every_s)
         # YuNet on the detection worker while the landmarker runs here: both are
         # native code that releases the GIL, so on two cores they overlap.
-        detection = self._detection_worker.submit(self._detector.detect, frame, p.detection_width)
+        detection = self._detection_worker.submit(self._detector.detect, frame, p.detection_width) \
+            if looks.detection else None
         frozen_diff = self._frozen_diff(frame)
-        tracked = self._tracker.process(frame, t)
-        faces = detection.result()
-        face = faces[0] if faces else None
-        several = face is not None and sum(
-            f.area >= SECOND_FACE_AREA_FRACTION * face.area for f in faces) > 1
+        if looks.landmarks:
+            self._looked("landmarks", index, t)
+        tracked = self._tracker.process(frame, t) if looks.landmarks else last.signals
+        face = None
+        if detection is None:
+            face = self._track.follow(tracked.face_box if tracked is not None else None) \
+                if looks.landmarks else last.face
+            if face is None:  # the landmarker lost the face, or it was never anchored: look with YuNet
+                detection = self._detection_worker.submit(self._detector.detect, frame, p.detection_width)
+        if detection is not None:
+            self._looked("detection", index, t)
+            faces = detection.result()
+            face = faces[0] if faces else None
+            self._several = face is not None and sum(
+                f.area >= SECOND_FACE_AREA_FRACTION * face.area for f in faces) > 1
+            if looks.landmarks:  # else the landmarks are an earlier frame's: keep the anchor
+                self._track.anchor(face, tracked.face_box if tracked is not None else None)
+        else:
+            faces = [face]
+        several = self._several
         signals = quality = passive_score = sample = None
         if face is not None:
             signals = tracked
@@ -166,7 +195,7 @@ class VerificationSession:
             if self._passive is not None and self._tally.passive_due():
                 passive_score = float(self._passive.score(frame, face))
             if not several:
-                sample = self._check_identity(frame, face, t)
+                sample = self._check_identity(frame, face, t, detected=detection is not None)
         usable = signals if face is not None and not several else None
         residual = None if usable is None else self._head_motion.observe(frame, usable.landmarks, usable.yaw)
         status = self._tally.frame(FrameObservation(
@@ -179,6 +208,10 @@ class VerificationSession:
         return FrameResult(t, tuple(faces), face, signals, quality, passive_score,
                            self._last_similarity, status, self._verdict)
 
+    def _looked(self, model: str, index: int, t: float) -> None:
+        self.looks[model] += 1
+        self._schedule.looked(model, index, t)
+
     def _frozen_diff(self, frame: np.ndarray) -> float | None:
         """Mean absolute difference of this frame's grey thumbnail to the previous one's."""
         small = cv2.resize(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), _FROZEN_SIZE,
@@ -186,13 +219,15 @@ class VerificationSession:
         previous, self._previous_small = self._previous_small, small
         return None if previous is None else float(np.abs(small - previous).mean())
 
-    def _check_identity(self, frame: np.ndarray, face: Face, t: float) -> IdentitySample | None:
+    def _check_identity(self, frame: np.ndarray, face: Face, t: float, detected: bool) -> IdentitySample | None:
         """Sample the live face's identity every ``continuity_every_s``; returns the sample finished by now.
 
         SFace (~20-30 ms) runs on the session's own worker thread, so the
         frame path never waits for it; its result is applied on a later frame.
+        It aligns on YuNet's five points: it samples only a frame YuNet looked at
+        (``detected``; the schedule makes YuNet look when a sample is due).
         """
-        due = t - self._last_identity_t >= self.policy.continuity_every_s
+        due = detected and t - self._last_identity_t >= self.policy.continuity_every_s
         # When the next sample is due the previous one is long finished: waiting
         # for it keeps the sampled frames, and so the verdict, deterministic.
         sample = self._identity_sample(wait=due)
@@ -246,6 +281,12 @@ class VerificationSession:
         with self._lock:
             if self._verdict is None:
                 self._tally.prompt_shown(index, t)
+    def settle(self) -> None:
+        """Wait for the identity sample in flight, so that a benchmark counts its cost
+        on the frame that started it, not on whatever runs next."""
+        job = self._identity_job
+        if job is not None:
+            job[0].exception()
 
     def finish(self) -> Verdict:
         """End the session now (the stream stopped, the video ended); idempotent."""

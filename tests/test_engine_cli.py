@@ -317,6 +317,8 @@ def test_bench_json_times_every_stage():
     calls = {s["stage"]: s["calls"] for s in report["stages"]}
     assert report["frames"] == 20 and report["frames_with_face"] == 20
     assert report["session_process"]["calls"] == 20
+    paths = report["per_frame_path"]  # the prototype, every model on every frame, the policy's schedule
+    assert paths["prototype"]["mean_ms"] > 0 and len(paths["schedules"]) == 2
     for stage, count in calls.items():
         if stage.startswith("passive") and report["passive"].startswith("not available"):
             assert count == 0

@@ -1,0 +1,44 @@
+"""``schedules``: the shipped per-frame schedule against every model on every frame, clip by clip."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..challenge import parse_steps
+from ..policy import DEFAULT_POLICY
+from ..schedule import EVERY_FRAME
+from ..schedule_check import compare, format_clip, format_summary, shared_clips
+
+# A gesture may complete up to landmarks_every_n - 1 frames later than on every frame.
+TOLERANCE_S = 0.1
+PASSIVE_TOLERANCE = 0.05
+
+
+def _schedules(args) -> int:
+    clips = args.clips or shared_clips()
+    if not clips:
+        raise ValueError("no clips given and none found under the data directory")
+    missing = [str(c) for c in clips if not c.is_file()]
+    if missing:
+        raise ValueError(f"no such clip: {', '.join(missing)}")
+    print(f"before: every model on every frame; after: policy {DEFAULT_POLICY.version} (landmarks every "
+          f"{DEFAULT_POLICY.landmarks_every_n}, YuNet every {DEFAULT_POLICY.detection_every_n}, passive every "
+          f"{DEFAULT_POLICY.passive_every_n} frame(s), with their triggers); verdicts with the challenge "
+          f"{args.challenge}\n", flush=True)
+    results = []
+    for result in compare(clips, DEFAULT_POLICY.replace(**EVERY_FRAME), DEFAULT_POLICY,
+                          parse_steps(args.challenge)):
+        results.append(result)
+        print(format_clip(result), flush=True)
+    print("\n" + format_summary(results, TOLERANCE_S, PASSIVE_TOLERANCE))
+    return 0
+
+
+def register(sub) -> None:
+    parser = sub.add_parser("schedules", help="gestures, verdicts and passive scores of the clips under the "
+                                              "shipped schedule and with every model on every frame")
+    parser.add_argument("clips", nargs="*", type=Path,
+                        help="videos (default: every shared clip, ../shared/data/video and pad/*/)")
+    parser.add_argument("--challenge", default="smile,blink",
+                        help="steps of the verdict run (default: %(default)s)")
+    parser.set_defaults(run=_schedules)
