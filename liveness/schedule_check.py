@@ -38,9 +38,10 @@ def shared_clips(data_dir: Path | None = None) -> list[Path]:
 
 
 def session_trace(path: Path, policy: Policy, kind: Step, max_frames: int = MAX_VIDEO_FRAMES) -> SessionTrace:
-    """The trace of a session of ``kind`` steps repeated, with no deadline, over the clip."""
+    """The trace of a session of ``kind`` steps repeated, with no deadline, over the clip;
+    unlocked, as for a recording without a script: the clip's gestures answer no prompt."""
     with VerificationSession(None, policy.replace(**_NO_DEADLINE), steps=[kind] * _REPEATS,
-                             passive=None) as session:
+                             passive=None, locked=False) as session:
         for frame in iter_video(path, max_frames=max_frames):
             if session.process(frame.image, frame.timestamp_s).verdict is not None:
                 break
@@ -51,7 +52,7 @@ def passed_times(trace: SessionTrace, policy: Policy, kind: Step) -> list[float]
     """When each ``kind`` step passed, the trace's observations run through a challenge of
     ``kind`` steps repeated."""
     tally = Tally(policy.replace(**_NO_DEADLINE), [kind] * _REPEATS, trace.document_reason,
-                  trace.passive_available)
+                  trace.passive_available, locked=False)
     for obs in trace.frames:
         if tally.frame(obs).finished:
             break
