@@ -21,6 +21,8 @@ RETIRED_FIELDS = ("neutral_hold_s",)
 
 @dataclass(frozen=True)
 class Policy:
+    # 2026.12.1: challenge locked to its prompts (issue 11), planar_motion, match_uncertain band,
+    # per-frame schedule (issue 13), insufficient_frames; passive model and threshold unchanged.
     version: str = "2026.12.1"
 
     # Detection (YuNet score) and the detector's working width for video frames.
