@@ -127,13 +127,17 @@ class HeadMotion:
             return None
         return planar_residual(self._reference[self._valid], self._tracked[self._valid])
 
-    def observe(self, frame: np.ndarray, landmarks: np.ndarray | None, yaw: float) -> float | None:
+    def observe(self, frame: np.ndarray, landmarks: np.ndarray | None, yaw: float,
+                measured: bool = True) -> float | None:
         """One frame with a face: the planar residual when the head is turned off the front
-        (None on frontal frames, before any, or without landmarks)."""
+        (None on frontal frames, before any, or without landmarks). measured: the landmarks
+        are this frame's (the schedule skips the landmarker on some frames; an earlier frame's
+        mesh must not become the frontal reference of this image, while the flow follows every frame)."""
         if landmarks is None:
             return None
         if abs(yaw) <= self._frontal_yaw:
-            self.reset(frame, landmarks)
+            if measured:
+                self.reset(frame, landmarks)
             return None
         return self.track(frame)
 

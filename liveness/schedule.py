@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .challenge import PROMPT, Step
 from .detection import Face
 from .policy import Policy
 
@@ -37,9 +38,9 @@ from .policy import Policy
 # ``policy.replace(**EVERY_FRAME)``, e.g. for the bench's reference.
 EVERY_FRAME = {"detection_every_n": 1, "landmarks_every_n": 1, "passive_every_n": 1}
 
-# Challenge phases decided by a single frame that lasts only a few frames (closed
-# eyes), or that follow it within a few frames (open again: the blink's end).
-WATCHED_PHASES = frozenset({"eyes_closed", "eyes_reopen"})
+# The instruction during which the landmarker looks on every frame: a blink closes the
+# eyes for one to four frames, so a skipped frame could be the only closed one.
+WATCHED_PHASES = frozenset({PROMPT[Step.BLINK]})
 
 
 @dataclass(frozen=True)

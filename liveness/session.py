@@ -34,8 +34,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .challenge import ChallengeStatus, Gesture, Step, random_steps
 from . import metrics
+from .challenge import ChallengeStatus, Gesture, Step, random_steps
 from .detection import Face, FaceDetector
 from .headmotion import HeadMotion
 from .logs import verdict_fields
@@ -197,7 +197,8 @@ class VerificationSession:
             if not several:
                 sample = self._check_identity(frame, face, t, detected=detection is not None)
         usable = signals if face is not None and not several else None
-        residual = None if usable is None else self._head_motion.observe(frame, usable.landmarks, usable.yaw)
+        residual = None if usable is None else \
+            self._head_motion.observe(frame, usable.landmarks, usable.yaw, measured=looks.landmarks)
         status = self._tally.frame(FrameObservation(
             t, face is not None, several,
             None if usable is None else Gesture(float(usable.smile), float(usable.blink), float(usable.yaw)),
@@ -281,6 +282,7 @@ class VerificationSession:
         with self._lock:
             if self._verdict is None:
                 self._tally.prompt_shown(index, t)
+
     def settle(self) -> None:
         """Wait for the identity sample in flight, so that a benchmark counts its cost
         on the frame that started it, not on whatever runs next."""
