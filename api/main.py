@@ -20,6 +20,7 @@ from liveness.store.policies import current_policy
 
 from .config import api_settings
 from .middleware import Audit, BodyLimit, BodyTooLarge
+from .models import one_line
 from .routers import health, sessions, verifications
 from .webhooks import WebhookSender
 
@@ -63,14 +64,6 @@ async def lifespan(app: FastAPI):
         app.state.store.close()
 
 
-def _one_line(errors) -> str:
-    parts = []
-    for error in errors:
-        where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body",)) or "request"
-        parts.append(f"{where}: {error.get('msg', 'invalid')}")
-    return "; ".join(parts)[:500]
-
-
 def create_app() -> FastAPI:
     settings = api_settings()
     app = FastAPI(title="Prova de Vida API", version="1", description=DESCRIPTION, lifespan=lifespan,
@@ -83,7 +76,7 @@ def create_app() -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, exc: RequestValidationError):
-        return JSONResponse({"detail": _one_line(exc.errors())}, 422)
+        return JSONResponse({"detail": one_line(exc.errors())}, 422)
 
     @app.exception_handler(BodyTooLarge)
     async def too_large(_request: Request, _exc: BodyTooLarge):

@@ -104,3 +104,12 @@ class Ready(BaseModel):
     database: bool
     models: bool
     detail: str | None = None
+
+
+def one_line(errors) -> str:
+    """Pydantic's validation errors as the one-line ``detail`` of a 422 (where: what; ...)."""
+    parts = []
+    for error in errors:
+        where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body",)) or "request"
+        parts.append(f"{where}: {error.get('msg', 'invalid')}")
+    return "; ".join(parts)[:500]

@@ -293,7 +293,7 @@ class Calibration:
     document_pairs: PairSet | None = None
 
     def rates_at(self, threshold: float) -> tuple[float, float]:
-        return rates(_scores(self.genuine), _scores(self.impostor), threshold)
+        return self.photo_pairs.rates_at(threshold)
 
     @property
     def photo_pairs(self) -> PairSet:

@@ -31,7 +31,6 @@ from .config import Settings, settings
 from .policy import Policy
 
 SCRIPT_VERSION = 1
-_KEY_CONTEXT = b"liveness challenge script v1"
 
 
 class ScriptError(ValueError):
@@ -126,6 +125,6 @@ def script_key(config: Settings | None = None) -> bytes:
     config = config or settings()
     if config.script_key:
         return config.script_key.encode()
-    from .store.evidence import settings_keys
+    from .store.evidence import EvidenceVault
 
-    return hmac.new(settings_keys(config)[0], _KEY_CONTEXT, hashlib.sha256).digest()
+    return EvidenceVault.from_settings(config).derive_key("challenge-script")

@@ -145,14 +145,14 @@ class View:
 
 
 def retry_views(shape: tuple[int, ...], first_side: int) -> list[list[View]]:
-    """Groups of views, in the order tried: the working size; upright at the other sizes of
+    """Groups of views, in the order tried after the working size: upright at the other sizes of
     :data:`RETRY_SIDES`; enlarged twice (a printed ID portrait's face is ~60 px on a
     1280 px capture); the three turns at each size; a margin around the upright image."""
     longer = max(shape[:2])
     base = min(first_side, longer)
     sides = [s for s in RETRY_SIDES if s != base]
     margin = round(RETRY_MARGIN * longer)
-    return ([[View(first_side)], [View(s, True) for s in sides]]
+    return ([[View(s, True) for s in sides]]
             + ([[View(2 * base, True)]] if 2 * base <= MAX_ENLARGED_SIDE else [])
             + [[View(s, s != base, 0, r) for r in RETRY_ROTATIONS] for s in (base, *sides)]
             + [[View(round(s * (1 + 2 * RETRY_MARGIN)), True, margin) for s in (*sides, base) if s <= 640]])
@@ -217,7 +217,7 @@ def detect_with_retries(detector: "FaceDetector", image: np.ndarray, first_side:
                     faces = [better] + [f for f in faces if f is not top and not _inside(f, better)]
         return sorted(faces, key=lambda f: f.area, reverse=True), how
     best: tuple[float, View, list[Face]] | None = None
-    for group in retry_views(image.shape, first_side)[1:]:
+    for group in retry_views(image.shape, first_side):
         for view in group:
             found = detector.detect(view.render(image), max_side=view.side, upscale=view.upscale)
             score = max((f.score for f in found), default=0.0)

@@ -24,7 +24,7 @@ from liveness.store.sessions import SessionGrant, SessionTicket
 from ..config import ApiSettings
 from ..deps import get_enroller, get_settings, get_store, require_scope
 from ..idempotent import run_idempotent
-from ..models import SESSION_ID, Error, Session, SessionCreate, SessionCreated, SessionFields
+from ..models import SESSION_ID, Error, Session, SessionCreate, SessionCreated, SessionFields, one_line
 
 router = APIRouter(prefix="/v1", tags=["sessions"])
 CAPTURE_PAGE = "/" + quote("Verificação")
@@ -65,8 +65,7 @@ async def _read_request(request: Request, settings: ApiSettings) -> tuple[Sessio
             fields = {k: v for k, v in form.items() if k != "document"}
             return SessionFields.model_validate(fields), await upload.read()
     except ValidationError as error:
-        raise HTTPException(422, "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}"
-                                           for e in error.errors())[:500]) from None
+        raise HTTPException(422, one_line(error.errors())) from None
     raise HTTPException(415, "send application/json (document in base64) or multipart/form-data")
 
 

@@ -24,7 +24,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from liveness.config import settings as liveness_settings
-from liveness.challenge_script import ScriptError, load_script, script_key
+from liveness.challenge_script import ChallengeScript, ScriptError, load_script, script_key
 from liveness.matching import DocumentEnroller
 from liveness.media import VIDEO_KINDS, MediaError, probe_video, read_image, sniff_file
 from liveness.pipeline import verify_video
@@ -35,7 +35,7 @@ from liveness.store.policies import current_policy
 
 from ..config import ApiSettings
 from ..deps import get_enroller, get_settings, get_store, require_scope
-from ..models import SESSION_ID, Error, Session, SessionFields, VerificationStarted
+from ..models import SESSION_ID, Error, Session, SessionFields, VerificationStarted, one_line
 from .sessions import document_refusal, open_grant, read_document, session_body
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,9 @@ def _check_video(path: Path, settings: ApiSettings) -> float | None:
     return duration
 
 
-def _session_capture(store: Store, client: ClientInfo, session_id: str) -> Capture:
+def _session_capture(store: Store, client: ClientInfo, session_id: str) -> tuple[Capture, ChallengeScript]:
+    """The session's upload claimed, with its script checked once, here (a job waiting in line
+    past the script's expiry must still be judged by it)."""
     try:
         capture = api_sessions.claim_upload(store, session_id, client.id)
     except ApiSessionNotFound as error:
@@ -91,10 +93,10 @@ def _session_capture(store: Store, client: ClientInfo, session_id: str) -> Captu
         status, detail = UPLOAD_REFUSED[refused.reason]
         raise HTTPException(status, detail) from None
     try:
-        load_script(capture.challenge_script, script_key())
+        script = load_script(capture.challenge_script, script_key())
     except ScriptError as error:
         raise HTTPException(422, f"challenge_script: {error}") from None
-    return capture
+    return capture, script
 
 
 def _sessionless_capture(store: Store, enroller: DocumentEnroller, client: ClientInfo, form) -> Capture | dict:
@@ -106,8 +108,7 @@ def _sessionless_capture(store: Store, enroller: DocumentEnroller, client: Clien
         fields = SessionFields.model_validate({"customer_ref": form.get("customer_ref"), "mode": "recorded",
                                                "callback_url": form.get("callback_url")})
     except ValidationError as error:
-        raise HTTPException(422, "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
-                                           for e in error.errors())[:500]) from None
+        raise HTTPException(422, one_line(error.errors())) from None
     data = document.file.read()
     image = read_document(data)
     grant = open_grant(store, fields.customer_ref)
@@ -119,11 +120,10 @@ def _sessionless_capture(store: Store, enroller: DocumentEnroller, client: Clien
     return api_sessions.claim_upload(store, view.session_id, client.id)
 
 
-def analyse(store: Store, capture: Capture, video: Path) -> None:
+def analyse(store: Store, capture: Capture, video: Path, script: ChallengeScript | None) -> None:
     """The engine over the recording, then the case (the job's body; runs on the worker thread)."""
     try:
         policy = current_policy(store).policy
-        script = load_script(capture.challenge_script, script_key()) if capture.challenge_script else None
         result = verify_video(video, document=read_image(capture.document_jpeg), policy=policy, script=script,
                               show_scores=False, session_id=capture.session_id)
         cases.record_session_result(store, capture.session_id, capture.nonce, result.verdict.to_dict(),
@@ -159,15 +159,16 @@ async def create_verification(request: Request, client: ClientInfo = Depends(req
         if session_id is not None:
             if not isinstance(session_id, str) or not api_sessions.is_session_id(session_id):
                 raise HTTPException(422, "session_id: 32 hexadecimal characters")
-            capture = await run_in_threadpool(_session_capture, store, client, session_id)
+            capture, script = await run_in_threadpool(_session_capture, store, client, session_id)
         else:
+            script = None
             capture = await run_in_threadpool(_sessionless_capture, store, enroller, client, form)
             if isinstance(capture, dict):
                 return JSONResponse(capture, 422)
     except BaseException:
         video.unlink(missing_ok=True)
         raise
-    job = request.app.state.verifier.submit(analyse, store, capture, video)
+    job = request.app.state.verifier.submit(analyse, store, capture, video, script)
     if duration is None or duration > settings.sync_video_s:
         return JSONResponse({"job_id": capture.session_id, "status": "in_progress"}, 202)
     try:

@@ -32,7 +32,6 @@ from .schema import Case
 from .sessions import SessionGrant
 from .store import Store
 
-STATUSES = ("created", "in_progress", "accepted", "review", "approved", "rejected", "expired")
 MODES = ("live", "recorded")  # recorded: the bank's app uploads a video answering a signed challenge script
 LOCALES = {"pt-BR": "pt", "en": "en", "en-US": "en"}
 TOKEN_PURPOSE = "capture-token"

@@ -32,7 +32,6 @@ from .db import serialize_on
 from .schema import Case
 from .store import Store
 
-EVENTS = ("session.completed", "session.decided")
 LEASE = timedelta(seconds=60)  # a sender that dies mid-delivery leaves it to another after this
 
 
