@@ -178,7 +178,7 @@ def _run_check(app_url: str, camera_file: Path, document: Path, name: str,
 
     again: then press "Fazer nova verificação" and take a second check to its verdict
     in the same page (a new attempt gets a new stream). prompt: wait for this instruction
-    on the page and take a screenshot while it is up.
+    on the page (or the verdict, if the check ended at the prompt) and take a screenshot while it is up.
     """
     from playwright.sync_api import sync_playwright
 
@@ -186,8 +186,11 @@ def _run_check(app_url: str, camera_file: Path, document: Path, name: str,
         browser = _browser(playwright, camera_file)
         page, frame = _start_live_check(browser, app_url, document, name)
         if prompt is not None:
-            page.get_by_text(prompt).first.wait_for(timeout=timeout_s * 1000)
-            _screenshot(page, f"{name}_prompt.png")
+            # A looped clip can be mid-gesture when the prompt comes: the check then ends at once
+            # (response_before_prompt) and the page may go straight to the verdict.
+            page.get_by_text(prompt).or_(page.get_by_text(VERDICT_TEXT)).first.wait_for(timeout=timeout_s * 1000)
+            if page.get_by_text(prompt).count():
+                _screenshot(page, f"{name}_prompt.png")
         # Frames drawn by the server: the output video plays inside the iframe.
         displayed_fps = frame.locator("video").evaluate(
             """video => new Promise(resolve => {
