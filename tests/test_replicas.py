@@ -1,7 +1,10 @@
 """The app as two replicas behind nginx (scripts/replicas.sh), one PostgreSQL, two customers at once.
 
 Two headless Chromium customers go through nginx at the same time, each pinned to its
-replica by the sticky cookie; one replica is killed while its customer streams. The other
+replica by the sticky cookie; one replica is killed while its customer streams. That
+customer's camera is a still of the clip's person, who never smiles: the one-smile check
+runs to its 30 s deadline, so the kill always lands mid-check (the looped smiling clip
+can end a check at its first prompt, response_before_prompt, before the kill). The other
 customer's check is recorded; the killed replica's customer is told the connection was lost
 and starts again on the surviving replica. Every case a page acknowledged ("Caso
 registrado: <id>") is in the database exactly once, under its own customer.
@@ -20,6 +23,7 @@ import urllib.error
 import urllib.request
 import uuid
 
+import cv2
 import pytest
 
 import liveness  # noqa: F401  (native load order)
@@ -86,6 +90,13 @@ def replica_set(tmp_path_factory):
         admin.dispose()
 
 
+def _still_camera(document, out, frames: int = 30):
+    """The document's still as an MJPEG camera: a face that never makes a gesture."""
+    jpeg = cv2.imencode(".jpg", cv2.imread(str(document)), [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes()
+    out.write_bytes(jpeg * frames)
+    return out
+
+
 def _start_check(page, url: str, customer: str, document) -> None:
     """Open Verificação, upload the document, press START (as tests/test_browser_app.py)."""
     page.goto(f"{url}/Verificação?customer={customer}")
@@ -119,7 +130,8 @@ def test_two_customers_through_nginx_and_a_replica_killed_mid_check(replica_set,
     url = replica_set["url"]
     document = _document_from_clip(SMILING_CLIP, tmp_path / "document.jpg")
     with sync_playwright() as playwright:
-        browsers = [_browser(playwright, SMILING_CLIP) for _ in range(2)]
+        browsers = [_browser(playwright, SMILING_CLIP),
+                    _browser(playwright, _still_camera(document, tmp_path / "still.mjpeg"))]
         (context_a, page_a), (context_b, page_b) = _customer(browsers[0], url, "r0"), _customer(browsers[1], url, "r1")
         # Both stream at once, each on its replica (the second starts while the first streams).
         _start_check(page_a, url, "customer-a", document)
