@@ -52,6 +52,8 @@ TEXT: dict[str, dict[str, str]] = {
     "face_changed": {"pt": "O rosto mudou durante a verificação", "en": "The face changed during the check"},
     "spoof_suspected": {"pt": "Suspeita de foto, tela ou máscara", "en": "Suspected photo, screen or mask"},
     "passive_unavailable": {"pt": "Modelo de prova de vida indisponível", "en": "Liveness model unavailable"},
+    "passive_too_few_frames": {"pt": "Poucos quadros avaliados pelo modelo de prova de vida",
+                               "en": "Too few frames scored by the liveness model"},
     "low_quality": {"pt": "Qualidade de imagem insuficiente", "en": "Image quality too low"},
     "frozen_video": {"pt": "Vídeo congelado ou imagem estática", "en": "Frozen video or still image"},
     "too_few_frames": {"pt": "Vídeo curto demais", "en": "Video too short"},

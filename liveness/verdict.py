@@ -26,7 +26,7 @@ REASONS = (
     "no_document", "document_no_face", "document_multiple_faces", "document_mismatch",
     "passive_unavailable", "spoof_suspected", "low_quality", "frozen_video", "insufficient_frames",
     "response_before_prompt", "response_too_late", "wrong_gesture", "gesture_not_held", "no_challenge_script",
-    "planar_motion", "match_uncertain",
+    "planar_motion", "match_uncertain", "passive_too_few_frames",
 )
 MIN_FRAMES = 10
 MULTIPLE_FACES_MAX_FRACTION = 0.05
@@ -105,8 +105,10 @@ def reasons_for(m: SessionMeasurements, policy: Policy, scores: dict) -> list[st
         match = match_reason(scores["similarity"], policy)
         if match:
             reasons.append(match)
-    if not m.passive_available or scores["passive_frames"] < policy.passive_min_frames:
+    if not m.passive_available:
         reasons.append("passive_unavailable")
+    elif scores["passive_frames"] < policy.passive_min_frames:  # the model is there; too few faces scored
+        reasons.append("passive_too_few_frames")
     elif scores["passive"] < policy.passive_threshold:
         reasons.append("spoof_suspected")
     if m.frames_with_face and scores["quality_fraction"] < policy.min_quality_fraction:

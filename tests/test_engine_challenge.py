@@ -357,6 +357,7 @@ CASES = {
     "document_mismatch": ({"similarities": [0.1, 0.2]}, {"document_mismatch"}),
     "match_uncertain": ({"similarities": [P.match_threshold] * 3}, {"match_uncertain"}),
     "passive_unavailable": ({"passive_available": False, "passive_scores": []}, {"passive_unavailable"}),
+    "passive_too_few_frames": ({"passive_scores": [0.9] * (P.passive_min_frames - 1)}, {"passive_too_few_frames"}),
     "spoof_suspected": ({"passive_scores": [0.1] * 10}, {"spoof_suspected"}),
     "low_quality": ({"quality_ok_frames": 10}, {"low_quality"}),
     "frozen_video": ({"frozen_frames": 39}, {"frozen_video"}),
@@ -369,8 +370,11 @@ CASES = {
 }
 
 
-def test_every_reason_has_a_case():
+def test_every_reason_has_a_case_and_plain_words_in_each_language():
+    from liveness.i18n import LANGUAGES, TEXT
+
     assert set(CASES) == set(REASONS)
+    assert [r for r in REASONS if set(TEXT.get(r, {})) != set(LANGUAGES)] == []
 
 
 def test_accepted_only_with_no_reason():
@@ -386,9 +390,9 @@ def test_each_reason_triggers_review(reason):
     assert set(verdict.reasons) == expected
 
 
-def test_too_few_passive_frames_is_unavailable_not_spoof():
+def test_too_few_passive_frames_is_neither_spoof_nor_a_missing_model():
     verdict = verdict_of(good_measurements(passive_scores=[0.1] * (P.passive_min_frames - 1)))
-    assert verdict.reasons == ("passive_unavailable",)
+    assert verdict.reasons == ("passive_too_few_frames",)
 
 
 def test_thresholds_are_inclusive_and_taken_from_the_policy():
