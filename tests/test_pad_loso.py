@@ -179,3 +179,15 @@ def test_synthetic_attacks_leave_with_the_source_of_their_face(tiny):
     second = with_synthetic(real.meta[live] * np.float32([1, 3, 3, 3, 3, 9]))
     assert first["trickyf0x"] == second["trickyf0x"]
     assert first["alexcamargo"] != second["alexcamargo"]
+
+
+def test_the_pretrained_recipe_says_how_to_get_pytorch_when_it_is_missing(tiny, tmp_path, monkeypatch, capsys):
+    """lite0 needs PyTorch, which the product does not ship: the command names the install."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch raises ImportError
+    code = main(["train", *map(str, tiny), "--leave-one-source-out", "--recipe", "lite0",
+                 "--inner-groups", "2", "--frame-step", "30", "--out", str(tmp_path / "loso"), "--quiet"])
+    assert code != 0
+    assert "pip install --target var/torch-eval/site torch==2.13.0" in capsys.readouterr().err
+    assert not (tmp_path / "loso" / "report.json").exists()

@@ -21,9 +21,12 @@ about 800 MB). Install it beside the project for this run only::
 from __future__ import annotations
 
 import functools
+import hashlib
 
 import cv2
 import numpy as np
+
+from ..config import settings
 
 INSTALL_HINT = ("PyTorch is not installed (this evaluation only; it is not a dependency of the product): "
                 "pip install --target var/torch-eval/site torch==2.13.0, then run with "
@@ -139,3 +142,16 @@ def lite0_features(views: np.ndarray) -> np.ndarray:
             out.append(torch.cat(pooled, dim=1).numpy())
     return np.concatenate(out).astype(np.float64) if out else np.empty((0, 80 + 1280))
 
+
+
+def cached_lite0_features(views: np.ndarray) -> np.ndarray:
+    """:func:`lite0_features`, kept under ``var/pad_cache`` by the views' digest (minutes of
+    CPU for the protocol's crops; like the crops, git-ignored and never committed)."""
+    digest = hashlib.sha256(np.ascontiguousarray(views).data).hexdigest()[:32]
+    path = settings().var_dir / "pad_cache" / f"lite0-{digest}.npy"
+    if path.is_file():
+        return np.load(path)
+    features = lite0_features(views)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.save(path, features)
+    return features

@@ -14,7 +14,10 @@ dozens of fits stay CPU-cheap:
   (radial profile and high-frequency orientation energy: screens' pixel grids
   and moiré, print halftone, recapture blur);
 * ``multiscale``: ``texture_fft`` plus LBP (r = 1) and FFT of the 2.7x and 4x
-  context crops, where bezels, paper edges and fingers lie (MiniFASNet's scales).
+  context crops, where bezels, paper edges and fingers lie (MiniFASNet's scales);
+* ``lite0``: frozen ImageNet features (EfficientNet-Lite0, ``pretrained.py``) of the
+  1.3x and 2.7x crops: whether pretraining carries across cameras (needs PyTorch,
+  installed for the evaluation only); ``lite0_fft``: those beside ``texture_fft``'s.
 
 Today's shipped model (from-scratch CNNs fused with ``texture`` trained on
 NUAA) is compared as it is, at its own threshold, on the sources it never
@@ -167,9 +170,20 @@ def nested_features(names, inputs: np.ndarray) -> dict[str, np.ndarray]:
     return {name: full[:, :dimensions[name]] for name in names}
 
 
+def lite0_recipe_features(crops: CropSet) -> np.ndarray:
+    from .pretrained import cached_lite0_features  # PyTorch: an evaluation-only dependency
+
+    return np.hstack([cached_lite0_features(_view(crops.inputs, scale)) for scale in MULTISCALE[:2]])
+
+
+def lite0_fft_features(crops: CropSet) -> np.ndarray:
+    return np.hstack([lite0_recipe_features(crops), texture_fft(crops.inputs)])
+
+
 def _from_pixels(name: str) -> Recipe:
     return Recipe(name, lambda crops: pixel_features(name, crops.inputs))
 
 
 RECIPES = {r.name: r for r in (Recipe("size_blur", size_blur_features, l2=1.0),
-                                *(_from_pixels(name) for name in PIXEL_FEATURES))}
+                                *(_from_pixels(name) for name in PIXEL_FEATURES),
+                                Recipe("lite0", lite0_recipe_features), Recipe("lite0_fft", lite0_fft_features))}
