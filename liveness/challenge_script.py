@@ -10,18 +10,13 @@ challenge, and it expires, so an old recording cannot be matched to a
 freshly issued script. A recording with no script is still analysed but never
 accepted on the active layer (``no_challenge_script``).
 
-Format: ``<payload>.<mac>``, both url-safe base64 without padding; the
+Format: a signed token (``signed.py``: ``<payload>.<mac>``, url-safe base64); the
 payload is compact JSON ``{"v", "id", "steps": [[step, prompt_at_s], ...],
 "iat", "exp", "policy"}`` (times since the epoch in seconds).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
-import json
 import secrets
 import time
 from dataclasses import dataclass
@@ -29,6 +24,7 @@ from dataclasses import dataclass
 from .challenge import Step, random_delays, random_steps
 from .config import Settings, settings
 from .policy import Policy
+from .signed import BadSignature, open_payload, sign_payload
 
 SCRIPT_VERSION = 1
 
@@ -78,31 +74,19 @@ def issue_script(policy: Policy, rng: secrets.SystemRandom | None = None,
                            round(issued + policy.challenge_script_ttl_s, 3), policy.version)
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
-
-
 def sign(script: ChallengeScript, key: bytes) -> str:
-    payload = json.dumps(script.to_dict(), separators=(",", ":"), sort_keys=True).encode()
-    mac = hmac.new(key, payload, hashlib.sha256).digest()
-    return f"{_b64(payload)}.{_b64(mac)}"
+    return sign_payload(script.to_dict(), key)
 
 
 def load_script(text: str, key: bytes, now: float | None = None) -> ChallengeScript:
     """The script in ``text`` once its signature and expiry are checked; ScriptError otherwise."""
     try:
-        payload_text, mac_text = text.strip().split(".")
-        payload, mac = _unb64(payload_text), _unb64(mac_text)
-    except (ValueError, binascii.Error):
-        raise ScriptError("the challenge script is malformed (expected <payload>.<signature>)") from None
-    if not hmac.compare_digest(mac, hmac.new(key, payload, hashlib.sha256).digest()):
-        raise ScriptError("the challenge script's signature is not valid (forged, edited or another server's)")
+        data = open_payload(text, key)
+    except BadSignature as error:
+        raise ScriptError("the challenge script is malformed (expected <payload>.<signature>)"
+                          if error.malformed else
+                          "the challenge script's signature is not valid (forged, edited or another server's)") from None
     try:
-        data = json.loads(payload)
         if data["v"] != SCRIPT_VERSION:
             raise ScriptError(f"unknown challenge script version {data['v']!r}")
         steps = tuple((Step(name), float(at)) for name, at in data["steps"])

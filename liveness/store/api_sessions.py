@@ -15,16 +15,12 @@ recorded, or session expired): it is kept no longer than the capture.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
-import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
 
+from ..signed import BadSignature, open_payload, sign_payload
 from . import audit
 from .api_schema import ApiSession, WebhookDelivery
 from .cases import CaseSummary, case_query
@@ -103,31 +99,15 @@ def is_session_id(text: str) -> bool:
     return len(text) == 32 and all(c in "0123456789abcdef" for c in text)
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _signature(store: Store, payload: str) -> str:
-    return _b64(hmac.new(store.vault.derive_key(TOKEN_PURPOSE), payload.encode(), hashlib.sha256).digest())
-
-
 def capture_token(store: Store, session_id: str, expires_at: datetime) -> str:
-    payload = _b64(json.dumps({"s": session_id, "e": int(expires_at.timestamp())}, separators=(",", ":")).encode())
-    return f"{payload}.{_signature(store, payload)}"
+    return sign_payload({"s": session_id, "e": int(expires_at.timestamp())}, store.vault.derive_key(TOKEN_PURPOSE))
 
 
 def _token_session(store: Store, token: str) -> tuple[str, datetime]:
-    payload, _, signature = token.partition(".")
-    if not payload or not signature or not hmac.compare_digest(_signature(store, payload), signature):
-        raise CaptureRefused("forged")
     try:
-        fields = json.loads(_unb64(payload))
+        fields = open_payload(token, store.vault.derive_key(TOKEN_PURPOSE))
         return str(fields["s"]), datetime.fromtimestamp(int(fields["e"]), timezone.utc)
-    except (ValueError, KeyError, TypeError, binascii.Error):
+    except (BadSignature, KeyError, TypeError, ValueError, OverflowError, OSError):
         raise CaptureRefused("forged") from None
 
 
