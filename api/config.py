@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from liveness.store.webhooks import RetryPolicy
 
@@ -44,3 +45,27 @@ def api_settings() -> ApiSettings:
                                   max_attempts=int(_number("LIVENESS_WEBHOOK_MAX_ATTEMPTS", 8))),
         webhook_poll_s=_number("LIVENESS_WEBHOOK_POLL_S", 1.0),
     )
+
+
+def webhook_hosts() -> tuple[str, ...]:
+    """``LIVENESS_WEBHOOK_HOSTS``: the hosts webhooks may go to, comma-separated; an entry
+    also admits its subdomains (``bank.example`` admits ``hooks.bank.example``)."""
+    return tuple(h.strip().lower().strip(".") for h in os.environ.get("LIVENESS_WEBHOOK_HOSTS", "").split(",")
+                 if h.strip())
+
+
+def callback_refusal(url: str, production: bool) -> str | None:
+    """Why a callback_url may not receive webhooks, or None. An API key alone must not make
+    the server call any address it can reach (its own database, a cloud metadata endpoint):
+    the operator names the hosts. Without a list, production takes no callback_url at all;
+    demo mode takes any (the local receivers of the tests and the README)."""
+    if production and not url.startswith("https://"):
+        return "in production mode the callback_url must be https"
+    hosts = webhook_hosts()
+    if not hosts:
+        return "no callback_url is taken until LIVENESS_WEBHOOK_HOSTS names the hosts webhooks may go to" \
+            if production else None
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    if any(host == h or host.endswith("." + h) for h in hosts):
+        return None
+    return f"the callback_url's host {host!r} is not one of LIVENESS_WEBHOOK_HOSTS"

@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from liveness.config import settings
 
+from .config import callback_refusal
+
 CUSTOMER_REF = r"^[A-Za-z0-9._:-]{1,128}$"
 SESSION_ID = r"^[0-9a-f]{32}$"
 Status = Literal["created", "in_progress", "accepted", "review", "approved", "rejected", "expired"]
@@ -37,10 +39,11 @@ class SessionFields(BaseModel):
 
     @field_validator("callback_url")
     @classmethod
-    def _https_in_production(cls, url: str | None) -> str | None:
-        # The webhook carries scores: in production it travels encrypted.
-        if url is not None and settings().production and not url.startswith("https://"):
-            raise ValueError("in production mode the callback_url must be https")
+    def _allowed_callback(cls, url: str | None) -> str | None:
+        # The webhook carries scores: in production it travels encrypted, and only to the hosts named.
+        refusal = None if url is None else callback_refusal(url, settings().production)
+        if refusal:
+            raise ValueError(refusal)
         return url
 
 

@@ -14,9 +14,10 @@ import time
 
 import httpx
 
+from liveness.config import settings as liveness_settings
 from liveness.store import Store, api_clients, api_sessions, webhooks
 
-from .config import ApiSettings
+from .config import ApiSettings, callback_refusal
 
 log = logging.getLogger(__name__)
 TIMEOUT_S = 10.0
@@ -25,14 +26,17 @@ TIMEOUT_S = 10.0
 def deliver(store: Store, client: httpx.Client, due: webhooks.DueDelivery, retry: webhooks.RetryPolicy) -> bool:
     timestamp = int(time.time())
     signature = webhooks.sign(api_clients.webhook_secret(store, due.client_id), timestamp, due.body)
-    status = error = None
-    try:
-        response = client.post(due.url, content=due.body, headers={
-            "Content-Type": "application/json", "X-Webhook-Id": due.id, "X-Webhook-Event": due.event,
-            "X-Timestamp": str(timestamp), "X-Signature": signature})
-        status = response.status_code
-    except httpx.HTTPError as exc:
-        error = f"{type(exc).__name__}: {exc}"
+    status = None
+    # Checked again at each attempt: the hosts allowed may have changed since the session opened.
+    error = callback_refusal(due.url, liveness_settings().production)
+    if error is None:
+        try:
+            response = client.post(due.url, content=due.body, headers={
+                "Content-Type": "application/json", "X-Webhook-Id": due.id, "X-Webhook-Event": due.event,
+                "X-Timestamp": str(timestamp), "X-Signature": signature})
+            status = response.status_code
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"
     webhooks.record_attempt(store, due.id, status, error, retry)
     ok = status is not None and 200 <= status < 300
     if not ok:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import numpy as np
+import pytest
 import cv2
 
 from liveness.store import api_clients, api_sessions, cases, retention, sessions, webhooks
@@ -42,3 +43,42 @@ def test_purge_drops_unused_api_sessions_and_finished_deliveries(store, clock):
         assert session.get(ApiSession, done) is not None  # it has a case: kept with it
         assert session.query(WebhookDelivery).count() == 0
     assert api_sessions.settle(store) == 0
+
+
+def test_webhooks_go_only_to_the_hosts_the_operator_named(store, monkeypatch):
+    """An API key alone must not make the server call any address (SSRF): LIVENESS_WEBHOOK_HOSTS."""
+    import httpx
+
+    from api.config import callback_refusal
+    from api.models import SessionFields
+    from api.webhooks import deliver
+
+    monkeypatch.delenv("LIVENESS_WEBHOOK_HOSTS", raising=False)
+    assert callback_refusal("http://127.0.0.1:9/hook", production=False) is None  # demo: local receivers
+    assert "LIVENESS_WEBHOOK_HOSTS" in callback_refusal("https://hooks.bank.example/x", production=True)
+    assert "https" in callback_refusal("http://hooks.bank.example/x", production=True)
+    monkeypatch.setenv("LIVENESS_WEBHOOK_HOSTS", "bank.example, partner.example.")
+    for allowed in ("https://bank.example/x", "https://hooks.bank.example:8443/x", "https://PARTNER.example/x"):
+        assert callback_refusal(allowed, production=True) is None, allowed
+    for refused in ("https://169.254.169.254/latest", "https://evilbank.example/x", "https://bank.example.evil.io/x",
+                    "https://127.0.0.1:5432/", "https://bank.example@evil.io/x"):
+        assert "not one of LIVENESS_WEBHOOK_HOSTS" in callback_refusal(refused, production=True), refused
+    with pytest.raises(ValueError, match="not one of LIVENESS_WEBHOOK_HOSTS"):  # refused when the session opens
+        SessionFields.model_validate({"customer_ref": "cust-ssrf", "callback_url": "http://10.0.0.5/admin"})
+
+    # Refused again at delivery (the list may change after a session opened): nothing is sent.
+    client = api_clients.create_client(store, "bank", ["sessions:write"]).client
+    done = _api_session(store, client, "cust-hook", callback="https://bank.example/hook")
+    capture = api_sessions.claim_capture(store, api_sessions.capture_token(
+        store, done, store.now() + timedelta(minutes=5)))
+    ticket = sessions.consume_session(store, capture.session_id, capture.nonce)
+    cases.record_case(store, ticket, verdict_for(done, "accepted"), evidence_for(1))
+    webhooks.enqueue_due(store)
+    [due] = webhooks.claim_due(store)
+    monkeypatch.setenv("LIVENESS_WEBHOOK_HOSTS", "partner.example")
+    sent = []
+    with httpx.Client(transport=httpx.MockTransport(lambda request: sent.append(request) or httpx.Response(200))) as http:
+        assert deliver(store, http, due, webhooks.RetryPolicy()) is False
+    assert sent == []
+    [attempt] = webhooks.deliveries(store, done)[0].attempt_log
+    assert attempt["status"] is None and "not one of LIVENESS_WEBHOOK_HOSTS" in attempt["error"]
