@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import numpy as np
@@ -82,3 +83,16 @@ def test_webhooks_go_only_to_the_hosts_the_operator_named(store, monkeypatch):
     assert sent == []
     [attempt] = webhooks.deliveries(store, done)[0].attempt_log
     assert attempt["status"] is None and "not one of LIVENESS_WEBHOOK_HOSTS" in attempt["error"]
+
+
+def test_a_session_that_expires_without_a_case_sends_one_expired_event(store, clock):
+    client = api_clients.create_client(store, "bank", ["sessions:write"]).client
+    waiting = _api_session(store, client, "cust-never-came", callback="http://127.0.0.1:9/hook")
+    _api_session(store, client, "cust-no-callback")
+    assert webhooks.enqueue_due(store) == 0  # not expired yet
+    clock.advance(days=1)
+    assert webhooks.enqueue_due(store) == 1 and webhooks.enqueue_due(store) == 0  # once, and only with a callback
+    [due] = webhooks.claim_due(store)
+    body = json.loads(due.body)
+    assert due.event == body["type"] == "session.expired"
+    assert body["data"]["session_id"] == waiting and body["data"]["status"] == "expired"

@@ -3,9 +3,10 @@
 The events are derived from the store's state, not pushed by whoever changed
 it: ``enqueue_due`` finds API sessions whose case status moved since the last
 event (the customer page recorded a verdict: ``session.completed``; a
-reviewer decided in ``reviews.decide``: ``session.decided``) and queues one
-delivery each, in one transaction with the marker, so every change gives
-exactly one event whichever process made it, and a crash loses none.
+reviewer decided in ``reviews.decide``: ``session.decided``; the session
+expired without a case: ``session.expired``) and queues one delivery each,
+in one transaction with the marker, so every change gives exactly one event
+whichever process made it, and a crash loses none.
 ``claim_due`` leases deliveries to one sender; ``record_attempt`` logs each
 try and schedules the next with exponential backoff until ``max_attempts``.
 
@@ -64,27 +65,36 @@ def sign(secret: bytes, timestamp: int, body: bytes) -> str:
 
 
 def enqueue_due(store: Store) -> int:
-    """Queue one event per status change of a session with a callback URL. Returns how many."""
+    """Queue one event per status change of a session with a callback URL, and one
+    ``session.expired`` for a session that expired without a case (its customer never
+    finished: the bank's backend must not wait for a webhook that never comes). Returns how many."""
     now = store.now()
     with store.write() as session:
         serialize_on(session, "webhooks-enqueue")
-        rows = session.execute(
+        with_callback = ApiSession.callback_url.is_not(None)
+        changed = session.execute(
             sa.select(ApiSession, Case.id).join(Case, Case.session_id == ApiSession.id)
-            .where(ApiSession.callback_url.is_not(None),
-                   sa.or_(ApiSession.notified_status.is_(None), ApiSession.notified_status != Case.status))
+            .where(with_callback, sa.or_(ApiSession.notified_status.is_(None), ApiSession.notified_status != Case.status))
             .limit(100)).all()
-        for api_session, case_id in rows:
-            case = session.scalar(case_query().where(Case.id == case_id))
-            event = "session.completed" if api_session.notified_status is None else "session.decided"
+        # A consumed session is never expired (sessions.consume_session refuses one past its
+        # expiry), so an expired one gets no case later.
+        expired = session.scalars(
+            sa.select(ApiSession).where(with_callback, ApiSession.notified_status.is_(None), ApiSession.expires_at <= now,
+                                        ~sa.select(Case.id).where(Case.session_id == ApiSession.id).exists())
+            .limit(100)).all()
+        events = [(row, session.scalar(case_query().where(Case.id == case_id))) for row, case_id in changed]
+        for api_session, case in events + [(row, None) for row in expired]:
+            view = _view(api_session, case, now)
+            event = "session.expired" if case is None else \
+                "session.completed" if api_session.notified_status is None else "session.decided"
             delivery_id = uuid.uuid4().hex
-            payload = {"id": delivery_id, "type": event, "created_at": now.isoformat(),
-                       "data": _view(api_session, case, now).to_dict()}
+            payload = {"id": delivery_id, "type": event, "created_at": now.isoformat(), "data": view.to_dict()}
             session.add(WebhookDelivery(id=delivery_id, session_id=api_session.id, client_id=api_session.client_id,
                                         event=event, url=api_session.callback_url, payload=payload,
                                         created_at=now, attempts=0, attempt_log=[], next_attempt_at=now,
                                         delivered_at=None, failed_at=None))
-            api_session.notified_status = case.status
-        return len(rows)
+            api_session.notified_status = view.status
+        return len(events) + len(expired)
 
 
 def claim_due(store: Store, limit: int = 10) -> list[DueDelivery]:
