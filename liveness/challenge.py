@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import secrets
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import NamedTuple
@@ -204,13 +205,17 @@ class Challenge:
     previous step (the first one less ``prompt_delay_min_s``, which the baseline already
     waited), then how long the last smile or turn is held (default: drawn by
     :func:`random_delays`). prompt_at: instead, each prompt's time from the first frame
-    (a signed script). locked=False: an unscripted recording, see the module's docstring."""
+    (a signed script). locked=False: an unscripted recording, see the module's docstring.
+    gate: asked ``gate(index, t)`` as step ``index`` is about to be done (for a held last
+    step, when its hold ends); a (reason, detail) it returns fails the challenge instead,
+    e.g. the session's 3D check of a turn (``trace.Tally``)."""
 
     steps: list[Step]
     policy: Policy
     delays: list[float] | None = None
     prompt_at: list[float] | None = None
     locked: bool = True
+    gate: Callable[[int, float], tuple[str, str] | None] | None = field(default=None, repr=False, compare=False)
     events: list[ChallengeEvent] = field(default_factory=list)
     peak: dict[str, float] = field(default_factory=dict)  # best value seen per step, for the verdict
     baseline: Baseline | None = None
@@ -368,7 +373,7 @@ class Challenge:
         if self._hold_until is not None:  # the last gesture, held until the end
             if self._excursions[step].start is None:
                 self.fail(t, GESTURE_NOT_HELD, f"{step.value} released before the end")
-            elif t >= self._hold_until:
+            elif t >= self._hold_until and self._gate_allows(t):
                 self.events.append(ChallengeEvent(t, step.value, "held"))
                 self._index += 1
             return
@@ -383,11 +388,14 @@ class Challenge:
                 elif onset > latest:
                     self.fail(t, RESPONSE_TOO_LATE, self._onset_detail(step, onset))
                 else:
-                    self.events.append(ChallengeEvent(t, step.value, "passed", self._onset_detail(step, onset)))
                     # A smile or a turn is held until the next prompt (the instruction stays up),
                     # or for the last step until a random end: its release is locked too.
                     held = step in DELIBERATE and self.locked
-                    if self._index + 1 == len(self.steps) and held and self.delays is not None:
+                    held_to_the_end = self._index + 1 == len(self.steps) and held and self.delays is not None
+                    if not held_to_the_end and not self._gate_allows(t):
+                        return
+                    self.events.append(ChallengeEvent(t, step.value, "passed", self._onset_detail(step, onset)))
+                    if held_to_the_end:
                         self._hold_until = t + self.delays[-1]
                         return
                     self._index += 1
@@ -418,6 +426,13 @@ class Challenge:
                 self.fail(t, FAILURE_REASON[step], f"{step.value} too weak")
             else:
                 self.fail(t, RESPONSE_TOO_LATE, f"nothing started within {latest - self._prompt:.2f} s of the prompt")
+
+    def _gate_allows(self, t: float) -> bool:
+        """Whether the current step may be done; fails the challenge with the gate's reason if not."""
+        refusal = self.gate(self._index, t) if self.gate is not None else None
+        if refusal is not None:
+            self.fail(t, *refusal)
+        return refusal is None
 
     def _onset_detail(self, step: Step, onset: float) -> str:
         return f"onset {onset - self._prompt:+.2f} s from the prompt" if self._prompt is not None else \

@@ -154,7 +154,7 @@ class Tally:
         passed turn is checked for 3D motion; without them (older traces) turns are not."""
         self.policy = policy
         self.steps = list(steps)
-        self.challenge = Challenge(self.steps, policy, delays, prompt_at, locked)
+        self.challenge = Challenge(self.steps, policy, delays, prompt_at, locked, gate=self._turn_gate)
         self.m = SessionMeasurements(document_reason=document_reason, passive_available=passive_available,
                                      challenge_locked=locked)
         self.trace = SessionTrace([s.value for s in self.steps], document_reason, passive_available,
@@ -190,11 +190,8 @@ class Tally:
                 m.passive_scores.append(obs.passive)
         if sample is not None:
             self._identity(sample)
-        index = self.challenge.progress[0]
-        self._follow_turn(index, obs)
+        self._follow_turn(self.challenge.progress[0], obs)
         status = self.challenge.update(obs.t, obs.gesture)
-        if self._turn is not None and self.challenge.progress[0] != index:  # the turn step passed
-            self._check_turn(obs.t)
         self.trace.progress.append(self.challenge.progress)
         return status
 
@@ -209,17 +206,19 @@ class Tally:
         if obs.gesture is not None:
             self._turn[1].observe(TURN_SIGN[step] * obs.gesture.yaw, obs.planar_residual)
 
-    def _check_turn(self, t: float) -> None:
-        """The turn step just passed: it counts only with 3D motion at its peak, else the challenge fails
-        (when it was the last step the challenge has already finished: the measurements carry it)."""
-        index, peak = self._turn
+    def _turn_gate(self, index: int, t: float) -> tuple[str, str] | None:
+        """The challenge's gate: a turn step is done only with 3D motion at its peak (a last
+        turn is judged when its hold ends, so the timeline never says it passed when it did not)."""
+        if self._turn is None or self._turn[0] != index:
+            return None
+        peak = self._turn[1]
         self._turn = None
         motion = peak.conclude(self.steps[index].value, t, self.policy)
         self.m.turn_residuals[motion.step] = motion.residual
-        if motion.planar:
-            self.m.planar_motion = True
-            # The challenge has moved on to the next step: the detail names the turn.
-            self.challenge.fail(t, "planar_motion", f"{motion.step}: {motion.detail}")
+        if not motion.planar:
+            return None
+        self.m.planar_motion = True
+        return "planar_motion", f"{motion.step}: {motion.detail}"
 
     def _identity(self, sample: IdentitySample) -> None:
         """Record the sample; fail the challenge when the face was swapped."""

@@ -193,6 +193,28 @@ def test_the_last_gesture_is_held_to_the_end():
     assert clock.feed(NEUTRAL).failure == "gesture_not_held"
 
 
+def test_the_gate_judges_a_step_before_it_is_done_and_a_held_last_one_when_its_hold_ends():
+    asked = []
+
+    def refuse_turns(index, t):
+        asked.append(index)
+        return ("planar_motion", "moved as a plane") if steps[index] is Step.TURN_LEFT else None
+
+    steps = [Step.SMILE, Step.TURN_LEFT]
+    clock = Clock(challenge_of(steps, gate=refuse_turns))
+    perform(clock, steps)
+    challenge = clock.challenge
+    assert asked == [0, 1] and challenge.failure == "planar_motion" and not challenge.passed
+    # The held turn passed its own test, then the gate refused it at the end of the hold: never "held".
+    assert [e.event for e in challenge.events if e.step == "turn_left"][-2:] == ["passed", "failed"]
+    steps = [Step.TURN_LEFT, Step.SMILE]  # a turn that is not last: refused as it passes
+    clock = Clock(challenge_of(steps, gate=refuse_turns))
+    clock.until_prompt()
+    answer(clock, Step.TURN_LEFT)
+    assert clock.challenge.failure == "planar_motion" and clock.challenge.progress[0] == 0
+    assert "passed" not in [e.event for e in clock.challenge.events if e.step == "turn_left"]
+
+
 def test_the_window_counts_from_when_the_prompt_was_shown():
     challenge = challenge_of([Step.SMILE])
     clock = Clock(challenge)

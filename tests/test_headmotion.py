@@ -87,8 +87,11 @@ def test_a_session_over_a_swung_photo_goes_to_review_with_planar_motion():
     assert result.verdict is not None, "the turn step never ended"
     assert "planar_motion" in verdict.reasons and "turn_not_detected" not in verdict.reasons
     assert verdict.scores["planar_residual_turn_right"] < policy.planar_residual_min
-    # The turn was the last step, so the challenge had finished: the measurements carry the failure.
+    # The turn was the last step: the challenge itself fails on it, and its timeline never says it passed.
     assert verdict.decision == "review" and "planar_motion" in reasons_for(session.measurements, policy, verdict.scores)
+    assert session.measurements.challenge_failure == "planar_motion"
+    turn_events = [e["event"] for e in session.evidence().timeline if e["step"] == "turn_right"]
+    assert "passed" not in turn_events and turn_events[-1] == "failed"
     assert trace.head_motion and any(f.planar_residual is not None for f in trace.frames)
     assert "planar_motion" in replay(trace, policy).reasons(policy)
 
