@@ -22,6 +22,7 @@ from .config import api_settings
 from .middleware import Audit, BodyLimit, BodyTooLarge
 from .models import one_line
 from .routers import health, sessions, verifications
+from .routers.verifications import resume_uploads, uploads_folder
 from .webhooks import WebhookSender
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ async def lifespan(app: FastAPI):
     threading.Thread(target=_load_models, args=(app,), name="load-models", daemon=True).start()
     # Uploaded videos are analysed one at a time: two cores, and the live page shares them.
     app.state.verifier = ThreadPoolExecutor(max_workers=1, thread_name_prefix="verification")
+    resume_uploads(app.state.store, app.state.verifier, uploads_folder())
     sender = WebhookSender(app.state.store, app.state.settings)
     sender.start()
     try:

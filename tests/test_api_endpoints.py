@@ -252,4 +252,7 @@ def test_callback_must_be_https_in_production(monkeypatch):
     monkeypatch.setenv("LIVENESS_MODE", "production")
     with pytest.raises(ValidationError, match="must be https"):
         SessionFields(customer_ref="c", callback_url="http://bank.example/hook")
+    with pytest.raises(ValidationError, match="LIVENESS_WEBHOOK_HOSTS"):  # production: only to the hosts named
+        SessionFields(customer_ref="c", callback_url="https://bank.example/hook")
+    monkeypatch.setenv("LIVENESS_WEBHOOK_HOSTS", "bank.example")
     assert SessionFields(customer_ref="c", callback_url="https://bank.example/hook").callback_url

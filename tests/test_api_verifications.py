@@ -132,3 +132,41 @@ def test_video_limits_and_scope(server, keys, media, tmp_path):
     assert refused.status_code == 403 and "verifications:write" in refused.json()["detail"]
     as_json = httpx.post(server.url + "/v1/verifications", headers=bearer(keys["all"]), json={"video": "x"})
     assert as_json.status_code == 415
+
+
+def test_an_upload_claimed_before_the_api_stopped_is_resumed_at_start_up(server, media, tmp_path, monkeypatch):
+    """The API died between taking a recorded session's video and recording its case: at start-up
+    the job runs again (judged by its script as when it was claimed); nothing else is kept."""
+    import shutil
+    from concurrent.futures import ThreadPoolExecutor
+
+    for name in ("LIVENESS_VAR_DIR", "LIVENESS_EVIDENCE_DIR", "LIVENESS_EVIDENCE_KEY"):  # as the restarted API
+        monkeypatch.setenv(name, server.env[name])
+
+    from api.routers.verifications import QUEUED, resume_uploads
+    from liveness.store import api_sessions, cases
+
+    store = server.store()
+    bank = api_clients.create_client(store, "resume-bank", list(api_clients.SCOPES))
+    with media["document"].open("rb") as document:
+        created = httpx.post(server.url + "/v1/sessions", headers=bearer(bank.api_key), timeout=60,
+                             data={"customer_ref": "cust-resumed", "mode": "recorded"}, files={"document": document})
+    session_id = created.json()["session_id"]
+    api_sessions.claim_upload(store, session_id, bank.client.id)  # taken by the API that then stopped
+    folder = tmp_path / "uploads"
+    folder.mkdir()
+    shutil.copy(media["short"], folder / f"{session_id}{QUEUED}")
+    shutil.copy(media["short"], folder / f"{'0' * 32}{QUEUED}")  # no such session: dropped
+    (folder / "half-received.upload").write_bytes(b"\0" * 10)
+
+    with ThreadPoolExecutor(max_workers=1) as verifier:
+        assert resume_uploads(store, verifier, folder) == 1
+    assert sorted(folder.iterdir()) == []  # analysed and deleted; the rest dropped
+    body = httpx.get(f"{server.url}/v1/verifications/{session_id}", headers=bearer(bank.api_key)).json()
+    assert body["status"] in ("accepted", "review") and body["case_id"]
+    assert "no_challenge_script" not in body["reasons"]  # judged by its script
+    assert [c.id for c in cases.list_cases(store, customer_ref="cust-resumed")] == [body["case_id"]]
+    shutil.copy(media["short"], folder / f"{session_id}{QUEUED}")
+    with ThreadPoolExecutor(max_workers=1) as verifier:
+        assert resume_uploads(store, verifier, folder) == 0  # recorded: never twice
+    store.close()

@@ -58,6 +58,13 @@ FORM = {"type": "object", "required": ["video"], "properties": {
 }}
 
 
+QUEUED = ".video"  # an upload waiting for its job, named by its session: resumed if the API stops
+
+
+def uploads_folder() -> Path:
+    return liveness_settings().var_dir / "uploads"
+
+
 def _save_video(upload, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=folder, suffix=".upload", delete=False) as out:
@@ -135,6 +142,33 @@ def analyse(store: Store, capture: Capture, video: Path, script: ChallengeScript
         video.unlink(missing_ok=True)
 
 
+def resume_uploads(store: Store, verifier, folder: Path) -> int:
+    """At start-up: queue again every upload a stopped API had claimed and not recorded (its
+    script checked as when it was claimed); drop what cannot be resumed and half-received
+    uploads. Returns how many were queued."""
+    resumed = 0
+    for path in sorted(folder.glob("*.upload")):
+        path.unlink(missing_ok=True)  # the request that was receiving it is gone
+    for video in sorted(folder.glob("*" + QUEUED)):
+        found = api_sessions.resume_upload(store, video.stem) if api_sessions.is_session_id(video.stem) else None
+        if found is None:  # recorded, expired, or not ours: nothing to resume
+            video.unlink(missing_ok=True)
+            continue
+        capture, claimed_at = found
+        try:
+            script = load_script(capture.challenge_script, script_key(), now=claimed_at.timestamp()) \
+                if capture.challenge_script else None
+        except ScriptError as error:
+            log.warning("upload of session %s dropped: %s", capture.session_id, error)
+            video.unlink(missing_ok=True)
+            continue
+        verifier.submit(analyse, store, capture, video, script)
+        resumed += 1
+    if resumed:
+        log.info("resumed %d uploaded verification(s)", resumed)
+    return resumed
+
+
 @router.post(
     "/verifications", response_model=Session, status_code=200,
     responses=ERRORS | {202: {"model": VerificationStarted, "description": "a long video: poll the job"}},
@@ -152,7 +186,7 @@ async def create_verification(request: Request, client: ClientInfo = Depends(req
     upload = form.get("video")
     if upload is None or isinstance(upload, str):
         raise HTTPException(422, "video: a file part named 'video' is required")
-    video = await run_in_threadpool(_save_video, upload, liveness_settings().var_dir / "uploads")
+    video = await run_in_threadpool(_save_video, upload, uploads_folder())
     try:
         duration = await run_in_threadpool(_check_video, video, settings)
         session_id = form.get("session_id")
@@ -168,6 +202,7 @@ async def create_verification(request: Request, client: ClientInfo = Depends(req
     except BaseException:
         video.unlink(missing_ok=True)
         raise
+    video = video.rename(video.with_name(capture.session_id + QUEUED))  # from here on, a restart resumes it
     job = request.app.state.verifier.submit(analyse, store, capture, video, script)
     if duration is None or duration > settings.sync_video_s:
         return JSONResponse({"job_id": capture.session_id, "status": "in_progress"}, 202)

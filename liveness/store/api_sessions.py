@@ -143,6 +143,27 @@ def claim_upload(store: Store, session_id: str, client_id: str) -> Capture:
                   missing=ApiSessionNotFound(f"no recorded session {session_id}"))
 
 
+def resume_upload(store: Store, session_id: str) -> tuple[Capture, datetime] | None:
+    """A ``recorded`` session's upload claimed before the API stopped and never recorded, with
+    when it was claimed; None when there is nothing to resume (no such session, already a
+    case, expired, or its document dropped)."""
+    now = store.now()
+    with store.write() as session:
+        row = session.get(ApiSession, session_id)
+        recorded = session.scalar(sa.select(Case.id).where(Case.session_id == session_id))
+        if row is None or row.mode != "recorded" or row.capture_opened_at is None or recorded is not None \
+                or row.document_sealed is None or row.expires_at <= now:
+            return None
+        audit.append(session, now, audit.SYSTEM, "api_session.upload_resumed", f"session:{session_id}")
+        return _capture(store, row), row.capture_opened_at
+
+
+def _capture(store: Store, row: ApiSession) -> Capture:
+    return Capture(row.id, store.vault.open_sealed(f"nonce{row.id}", row.nonce_sealed).decode(), row.expires_at,
+                   store.vault.open_sealed(f"document{row.id}", row.document_sealed), LOCALES[row.locale],
+                   row.challenge_script)
+
+
 def _claim(store: Store, session_id: str, token_expiry: datetime | None, belongs, missing=None) -> Capture:
     now = store.now()
     with store.write() as session:
@@ -158,10 +179,7 @@ def _claim(store: Store, session_id: str, token_expiry: datetime | None, belongs
         if claimed != 1:
             raise CaptureRefused("used")
         audit.append(session, now, audit.SYSTEM, "api_session.capture_opened", f"session:{session_id}")
-        nonce_sealed, document_sealed = row.nonce_sealed, row.document_sealed
-        expires_at, locale, script = row.expires_at, row.locale, row.challenge_script
-    return Capture(session_id, store.vault.open_sealed(f"nonce{session_id}", nonce_sealed).decode(), expires_at,
-                   store.vault.open_sealed(f"document{session_id}", document_sealed), LOCALES[locale], script)
+        return _capture(store, row)
 
 
 def _status(row: ApiSession, case: Case | None, now: datetime) -> str:
