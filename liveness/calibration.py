@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -62,7 +62,8 @@ def nuaa_sample(data_dir: Path, every: int = 10) -> list[Path]:
 
 @dataclass(frozen=True)
 class DetectionRate:
-    """How many images had at least one face (YuNet at ``max_side``, policy score)."""
+    """How many images had at least one face (YuNet at ``max_side``, policy score), or, for
+    an enrolment rate, were enrolled (``enroll_face``: its retries and the main-face rule)."""
 
     name: str
     max_side: int
@@ -84,6 +85,29 @@ def detection_rate(name: str, paths: list[Path], max_side: int, policy: Policy =
     detector = FaceDetector(score_threshold=policy.detection_score)
     missed = [str(p) for p in progress(paths) if not detector.detect(read_image(p), max_side=max_side)]
     return DetectionRate(name, max_side, len(paths), len(paths) - len(missed), tuple(missed))
+
+
+PAD_NUAA_EVERY = 10  # NUAA's live stills are 1,807 frames of nine sessions: every 10th is enough
+
+
+def pad_live_enrolment(data_dir: Path, policy: Policy = DEFAULT_POLICY,
+                       progress: Progress = _no_progress) -> list[DetectionRate]:
+    """The enrolment rate of every PAD source's live still images (NUAA every
+    :data:`PAD_NUAA_EVERY`-th): faces of other cameras and people than ``verify/``'s, some
+    sideways, tight crops, bystanders. A miss is named with its reason."""
+    from .pad.data import IMAGE_SUFFIXES, LIVE, discover
+
+    rates = []
+    for folder in sorted(p for p in (data_dir / "pad").iterdir() if p.is_dir()):
+        stills = [p.path for p in discover(folder) if p.label == LIVE and p.path.suffix.lower() in IMAGE_SUFFIXES]
+        stills = stills[::PAD_NUAA_EVERY] if folder.name == "nuaa" else stills
+        if not stills:
+            continue
+        enrolled = _enroll_images(((folder.name, str(p), functools.partial(read_image, p)) for p in progress(stills)),
+                                  policy)
+        rates.append(DetectionRate(f"pad/{folder.name} live stills", policy.document_max_side, enrolled.photos,
+                                   len(enrolled.paths), tuple(f"{p} ({r})" for p, r in enrolled.failures)))
+    return rates
 
 
 @dataclass(frozen=True)
@@ -291,6 +315,7 @@ class Calibration:
     policy: Policy = DEFAULT_POLICY
     documents: Enrolment | None = None  # renderings of the photos, when asked for
     document_pairs: PairSet | None = None
+    pad_enrolment: list[DetectionRate] = field(default_factory=list)  # when asked for
 
     def rates_at(self, threshold: float) -> tuple[float, float]:
         return self.photo_pairs.rates_at(threshold)
@@ -324,6 +349,7 @@ class Calibration:
             "lowest_genuine": [vars(p) for p in self.genuine[:5]],
             "highest_impostor": [vars(p) for p in self.impostor[::-1][:5]],
             "detection": [d.to_dict() for d in self.detection],
+            "pad_enrolment": [d.to_dict() for d in self.pad_enrolment],
         }
         if self.documents is not None:
             report["documents"] = {
@@ -340,7 +366,7 @@ def _scores(pairs: list[Pair]) -> np.ndarray:
 
 
 def calibrate(data_dir: Path, policy: Policy = DEFAULT_POLICY, sweep=DEFAULT_SWEEP,
-              nuaa_every: int = 10, documents: int = 0,
+              nuaa_every: int = 10, documents: int = 0, pad_live: bool = False,
               progress: Progress = _no_progress) -> Calibration:
     """Embed every verify photo once, score all pairs, sweep, choose a threshold.
 
@@ -350,7 +376,8 @@ def calibrate(data_dir: Path, policy: Policy = DEFAULT_POLICY, sweep=DEFAULT_SWE
     impostor of both kinds. Also measures detection rates:
     on the verify photos (from the enrolment, at the policy's document size) and, unless
     ``nuaa_every`` is 0, on every ``nuaa_every``-th NUAA frame at the policy's working
-    width and at 640.
+    width and at 640. With ``pad_live``, the enrolment rate of the PAD sources' live stills
+    (:func:`pad_live_enrolment`).
     """
     photos = verify_photos(data_dir)
     enrolment = enroll_photos(photos, policy, progress)
@@ -380,6 +407,7 @@ def calibrate(data_dir: Path, policy: Policy = DEFAULT_POLICY, sweep=DEFAULT_SWE
         eer=eer, eer_threshold=eer_threshold, chosen=chosen, rule=rule,
         policy_threshold=policy.match_threshold, detection=detection, policy=policy,
         documents=rendered, document_pairs=document_pairs,
+        pad_enrolment=pad_live_enrolment(data_dir, policy, progress) if pad_live else [],
     )
 
 
@@ -449,4 +477,10 @@ def format_report(cal: Calibration) -> str:
         lines += [f"  {r.name} at {r.max_side} px: {r.found}/{r.images} = {r.rate:.2%}"
                   for r in cal.detection]
         lines += [f"    missed: {_short(m)}" for r in cal.detection for m in r.missed[:10]]
+    if cal.pad_enrolment:
+        total = sum(r.images for r in cal.pad_enrolment)
+        lines += ["", "enrolment of the PAD sources' live stills (enroll_face: retries, main-face rule):"]
+        lines += [f"  {r.name}: {r.found}/{r.images} = {r.rate:.2%}" for r in cal.pad_enrolment]
+        lines += [f"  all: {sum(r.found for r in cal.pad_enrolment)}/{total}"]
+        lines += [f"    not enrolled: {_short(m)}" for r in cal.pad_enrolment for m in r.missed[:10]]
     return "\n".join(lines)

@@ -104,3 +104,31 @@ def test_rates_and_threshold_choice_on_known_scores():
     assert choose_threshold(genuine, impostor, published=0.45)[0] == 0.45
     # ...else the interval's midpoint.
     assert choose_threshold(genuine, impostor, published=0.6)[0] == pytest.approx(0.4)
+
+
+def test_pad_live_enrolment_rates_name_each_source_and_sample_nuaa(tmp_path):
+    """``calibrate --pad-live`` on a small copy: live stills only, NUAA every 10th, a miss named."""
+    import os
+
+    from liveness.calibration import PAD_NUAA_EVERY, pad_live_enrolment
+
+    def link(source: str, count: int) -> None:
+        for path in sorted((DATA / "pad" / source / "live").rglob("*.jpg"))[:count]:
+            target = tmp_path / "pad" / source / path.relative_to(DATA / "pad" / source)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.symlink(path, target)
+
+    link("alexcamargo", 3)
+    link("nuaa", 2 * PAD_NUAA_EVERY)
+    attack = tmp_path / "pad" / "alexcamargo" / "attack" / "s01"
+    attack.mkdir(parents=True)
+    cv2.imwrite(str(attack / "ignored.jpg"), np.zeros((64, 64, 3), np.uint8))  # attacks are not counted
+    blank = tmp_path / "pad" / "blank" / "live" / "s01"
+    blank.mkdir(parents=True)
+    cv2.imwrite(str(blank / "nobody.jpg"), np.full((240, 320, 3), 128, np.uint8))
+    rates = {r.name: r for r in pad_live_enrolment(tmp_path)}
+    assert list(rates) == ["pad/alexcamargo live stills", "pad/blank live stills", "pad/nuaa live stills"]
+    assert (rates["pad/alexcamargo live stills"].images, rates["pad/nuaa live stills"].images) == (3, 2)
+    assert rates["pad/alexcamargo live stills"].found == 3 and rates["pad/nuaa live stills"].found == 2
+    assert rates["pad/blank live stills"].found == 0
+    assert rates["pad/blank live stills"].missed[0].endswith("nobody.jpg (no_face)")

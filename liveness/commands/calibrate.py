@@ -16,7 +16,7 @@ def _calibrate(args) -> int:
         return tqdm(list(items), unit="image", leave=False, disable=args.json)
 
     result = calibrate(Path(args.data), nuaa_every=args.nuaa_every, documents=args.documents,
-                       progress=progress)
+                       pad_live=args.pad_live, progress=progress)
     print(json.dumps(result.to_dict(), indent=2) if args.json else format_report(result))
     return 0
 
@@ -30,5 +30,7 @@ def register(sub) -> None:
     parser.add_argument("--documents", type=int, default=1, metavar="N",
                         help="ID-card renderings per photo, scored against the other photos; "
                              "0 skips them (default: %(default)s)")
+    parser.add_argument("--pad-live", action="store_true",
+                        help="also the enrolment rate of every PAD source's live still images (NUAA every 10th)")
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
     parser.set_defaults(run=_calibrate)
