@@ -143,7 +143,7 @@ def test_an_upload_claimed_before_the_api_stopped_is_resumed_at_start_up(server,
     for name in ("LIVENESS_VAR_DIR", "LIVENESS_EVIDENCE_DIR", "LIVENESS_EVIDENCE_KEY"):  # as the restarted API
         monkeypatch.setenv(name, server.env[name])
 
-    from api.routers.verifications import QUEUED, resume_uploads
+    from api.routers.verifications import ANALYSING, QUEUED, queue_upload, resume_uploads
     from liveness.store import api_sessions, cases
 
     store = server.store()
@@ -155,9 +155,12 @@ def test_an_upload_claimed_before_the_api_stopped_is_resumed_at_start_up(server,
     api_sessions.claim_upload(store, session_id, bank.client.id)  # taken by the API that then stopped
     folder = tmp_path / "uploads"
     folder.mkdir()
-    shutil.copy(media["short"], folder / f"{session_id}{QUEUED}")
-    shutil.copy(media["short"], folder / f"{'0' * 32}{QUEUED}")  # no such session: dropped
+    queued = queue_upload(store, session_id, Path(shutil.copy(media["short"], folder / "received.upload")))
+    assert sorted(folder.iterdir()) == [queued]  # sealed at rest: the plaintext is gone
+    assert b"ftyp" not in queued.read_bytes()[:64] and media["short"].read_bytes()[:4096] not in queued.read_bytes()
+    (folder / f"{'0' * 32}{QUEUED}").write_bytes(b"x" * 10)  # no such session: dropped
     (folder / "half-received.upload").write_bytes(b"\0" * 10)
+    (folder / f"{session_id}{ANALYSING}").write_bytes(b"\0" * 10)  # the plaintext the engine was reading
 
     with ThreadPoolExecutor(max_workers=1) as verifier:
         assert resume_uploads(store, verifier, folder) == 1
@@ -166,7 +169,8 @@ def test_an_upload_claimed_before_the_api_stopped_is_resumed_at_start_up(server,
     assert body["status"] in ("accepted", "review") and body["case_id"]
     assert "no_challenge_script" not in body["reasons"]  # judged by its script
     assert [c.id for c in cases.list_cases(store, customer_ref="cust-resumed")] == [body["case_id"]]
-    shutil.copy(media["short"], folder / f"{session_id}{QUEUED}")
+    queue_upload(store, session_id, Path(shutil.copy(media["short"], folder / "again.upload")))
     with ThreadPoolExecutor(max_workers=1) as verifier:
         assert resume_uploads(store, verifier, folder) == 0  # recorded: never twice
+    assert sorted(folder.iterdir()) == []
     store.close()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -58,7 +59,11 @@ FORM = {"type": "object", "required": ["video"], "properties": {
 }}
 
 
-QUEUED = ".video"  # an upload waiting for its job, named by its session: resumed if the API stops
+# An upload waiting for its job: sealed like evidence (a face video is biometric data), named by
+# its session, resumed if the API stops. Plaintext lies on disk only while it is received
+# (".upload") and while the engine reads it (".analysing").
+QUEUED = ".video.sealed"
+ANALYSING = ".analysing"
 
 
 def uploads_folder() -> Path:
@@ -127,11 +132,23 @@ def _sessionless_capture(store: Store, enroller: DocumentEnroller, client: Clien
     return api_sessions.claim_upload(store, view.session_id, client.id)
 
 
-def analyse(store: Store, capture: Capture, video: Path, script: ChallengeScript | None) -> None:
+def queue_upload(store: Store, session_id: str, video: Path) -> Path:
+    """Seal a received video as ``<session>.video.sealed`` beside it and remove the plaintext."""
+    queued = video.with_name(session_id + QUEUED)
+    part = queued.with_name(queued.name + ".part")
+    part.write_bytes(store.vault.seal(f"upload{session_id}", video.read_bytes()))
+    os.replace(part, queued)  # whole or absent, for the resume at start-up
+    video.unlink()
+    return queued
+
+
+def analyse(store: Store, capture: Capture, queued: Path, script: ChallengeScript | None) -> None:
     """The engine over the recording, then the case (the job's body; runs on the worker thread)."""
+    plain = queued.with_name(capture.session_id + ANALYSING)
     try:
+        plain.write_bytes(store.vault.open_sealed(f"upload{capture.session_id}", queued.read_bytes()))
         policy = current_policy(store).policy
-        result = verify_video(video, document=read_image(capture.document_jpeg), policy=policy, script=script,
+        result = verify_video(plain, document=read_image(capture.document_jpeg), policy=policy, script=script,
                               show_scores=False, session_id=capture.session_id)
         cases.record_session_result(store, capture.session_id, capture.nonce, result.verdict.to_dict(),
                                     result.evidence)
@@ -139,7 +156,8 @@ def analyse(store: Store, capture: Capture, video: Path, script: ChallengeScript
         log.exception("verification %s failed", capture.session_id)
         raise
     finally:
-        video.unlink(missing_ok=True)
+        plain.unlink(missing_ok=True)
+        queued.unlink(missing_ok=True)
 
 
 def resume_uploads(store: Store, verifier, folder: Path) -> int:
@@ -147,10 +165,12 @@ def resume_uploads(store: Store, verifier, folder: Path) -> int:
     script checked as when it was claimed); drop what cannot be resumed and half-received
     uploads. Returns how many were queued."""
     resumed = 0
-    for path in sorted(folder.glob("*.upload")):
-        path.unlink(missing_ok=True)  # the request that was receiving it is gone
+    for pattern in ("*.upload", "*" + ANALYSING, "*.part"):  # plaintext or half-written: the process is gone
+        for path in folder.glob(pattern):
+            path.unlink(missing_ok=True)
     for video in sorted(folder.glob("*" + QUEUED)):
-        found = api_sessions.resume_upload(store, video.stem) if api_sessions.is_session_id(video.stem) else None
+        session_id = video.name[:-len(QUEUED)]
+        found = api_sessions.resume_upload(store, session_id) if api_sessions.is_session_id(session_id) else None
         if found is None:  # recorded, expired, or not ours: nothing to resume
             video.unlink(missing_ok=True)
             continue
@@ -199,11 +219,11 @@ async def create_verification(request: Request, client: ClientInfo = Depends(req
             capture = await run_in_threadpool(_sessionless_capture, store, enroller, client, form)
             if isinstance(capture, dict):
                 return JSONResponse(capture, 422)
+        queued = await run_in_threadpool(queue_upload, store, capture.session_id, video)  # a restart resumes it
     except BaseException:
         video.unlink(missing_ok=True)
         raise
-    video = video.rename(video.with_name(capture.session_id + QUEUED))  # from here on, a restart resumes it
-    job = request.app.state.verifier.submit(analyse, store, capture, video, script)
+    job = request.app.state.verifier.submit(analyse, store, capture, queued, script)
     if duration is None or duration > settings.sync_video_s:
         return JSONResponse({"job_id": capture.session_id, "status": "in_progress"}, 202)
     try:
