@@ -231,6 +231,7 @@ class Challenge:
     _held: Step | None = None      # the previous step's gesture, to be held until this step's prompt
     _hold_until: float | None = None  # the last step passed: its gesture is held until then
     _excursions: dict = field(default_factory=dict)
+    _levels: dict = field(default_factory=dict)  # the baseline's levels, fixed once it is measured
     _failure: str | None = None
     _timed_out: bool = False
 
@@ -333,6 +334,7 @@ class Challenge:
         self._baseline_frames.append(g)
         if t - self._baseline_start >= self.policy.baseline_s:
             self.baseline = Baseline.measure(self._baseline_frames, self.policy)
+            self._levels = self.baseline.levels(self.policy)
             b = self.baseline
             self.events.append(ChallengeEvent(t, BASELINE, "measured",
                                               f"smile {b.smile:.2f} blink {b.blink:.2f} yaw {b.yaw:+.1f}"))
@@ -342,7 +344,7 @@ class Challenge:
         """Follow every gesture's excursion from rest; the (gesture, onset) completed on this frame."""
         p = self.policy
         completed = []
-        for step, (rest, full) in self.baseline.levels(p).items():
+        for step, (rest, full) in self._levels.items():
             ex, value = self._excursions[step], self.baseline.value(step, g)
             if value <= rest:
                 if step is Step.BLINK and ex.full_since is not None and not ex.completed:

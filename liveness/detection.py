@@ -158,7 +158,8 @@ def retry_views(shape: tuple[int, ...], first_side: int) -> list[list[View]]:
             + [[View(round(s * (1 + 2 * RETRY_MARGIN)), True, margin) for s in (*sides, base) if s <= 640]])
 
 
-def _shifted(face: Face, scale: float, x0: float, y0: float) -> Face:
+def shifted(face: Face, scale: float, x0: float, y0: float) -> Face:
+    """``face`` found in a view scaled by ``scale`` whose origin is (x0, y0) of the original, in the original's pixels."""
     x, y, w, h = face.box
     return Face((x / scale + x0, y / scale + y0, w / scale, h / scale),
                 face.landmarks / scale + np.float32([x0, y0]), face.score)
@@ -183,7 +184,7 @@ def redetect_around(detector: "FaceDetector", image: np.ndarray, face: Face) -> 
         view = View(CHECK_SIDE, rotation=turn)
         for found in detector.detect(view.render(crop), max_side=CHECK_SIDE):
             if best is None or found.score > best[0].score:
-                best = (_shifted(view.face_to_original(found, crop.shape), scale, x0, y0), turn)
+                best = (shifted(view.face_to_original(found, crop.shape), scale, x0, y0), turn)
     return best if best is not None else (None, 0)
 
 

@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 from .detection import Face
+from .media import jpeg_round_trip
 
 CARD_SIZE = (860, 580)  # width, height: RG-style card at about 8.4 px/mm
 PORTRAIT_SIZE = (90, 120)  # the printed photo, 3x4
@@ -183,7 +184,4 @@ def render_document(photo: np.ndarray, face: Face, seed: int) -> DocumentRenderi
     card, portrait_px = render_card(photo, face, rng, grey)
     shot, tilt = photograph(card, rng)
     quality = int(rng.integers(55, 86))
-    ok, encoded = cv2.imencode(".jpg", shot, [cv2.IMWRITE_JPEG_QUALITY, quality])
-    if not ok:
-        raise RuntimeError("JPEG encoding failed")
-    return DocumentRendering(cv2.imdecode(encoded, cv2.IMREAD_COLOR), seed, grey, portrait_px, tilt, quality)
+    return DocumentRendering(jpeg_round_trip(shot, quality), seed, grey, portrait_px, tilt, quality)

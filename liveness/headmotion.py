@@ -73,8 +73,8 @@ class HeadMotion:
     """The per-stream part (live and recorded video alike): the frontal reference and each frame's residual.
 
     The reference is the latest landmark set seen with ``|yaw|`` at most
-    ``policy.head_motion_frontal_yaw_deg`` (the frames of a turn step's
-    face-front phase are such frames). From there its points are followed
+    ``policy.head_motion_frontal_yaw_deg`` (the baseline's and the wait before
+    a turn's prompt are such frames: a turn starts from rest). From there its points are followed
     through the image frame by frame with pyramidal Lucas-Kanade optical flow,
     kept only while the flow tracks back to where it started: the image's own
     motion, not the landmarker's reading of it (the landmarker fits a 3D face

@@ -234,11 +234,6 @@ class SwingResult:
     end_residual: float | None
 
 
-def jpeg_round_trip(image: np.ndarray, quality: int) -> np.ndarray:
-    """The image as a lossy camera or stream would deliver it."""
-    return cv2.imdecode(cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])[1], cv2.IMREAD_COLOR)
-
-
 def swing_trials(name: str, image: np.ndarray, trials: int, rng: random.Random, policy: Policy,
                  timing: dict[str, float], max_swing_deg: float = 40.0,
                  jpeg_quality: int | None = None) -> list[SwingResult]:

@@ -119,6 +119,14 @@ class VideoInfo:
     duration_s: float | None
 
 
+def jpeg_round_trip(image: np.ndarray, quality: int) -> np.ndarray:
+    """The BGR image as a lossy camera, stream or print shop would deliver it: JPEG at ``quality``."""
+    ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    if not ok:
+        raise MediaError("JPEG encoding failed")
+    return cv2.imdecode(encoded, cv2.IMREAD_COLOR)
+
+
 def _open_container(path: Path):
     import av
 

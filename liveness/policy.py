@@ -109,8 +109,8 @@ class Policy:
     # 20-degree one), 1.2x over the highest compressed swing. Swings up to 60 degrees
     # (`--max-swing 60`) reach 0.025, but none of them made the landmarker read a 20-degree turn.
     planar_residual_min: float = 0.018
-    # The frontal reference is the latest mesh with |yaw| at most this (the face-front phase
-    # asks for less than turn_yaw_deg / 2).
+    # The frontal reference is the latest mesh with |yaw| at most this (a turn starts from
+    # rest, under turn_yaw_deg / 2 from the customer's own baseline yaw).
     head_motion_frontal_yaw_deg: float = 10.0
     step_timeout_s: float = 10.0
     session_timeout_s: float = 45.0

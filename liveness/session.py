@@ -159,10 +159,10 @@ class VerificationSession:
         p = self.policy
         last = self._last
         index = self._tally.m.frames
+        identity_due = t - self._last_identity_t >= p.continuity_every_s
         looks = self._schedule.plan(index, t, last is not None and last.face is not None,
                                     last is not None and last.signals is not None, self._several,
-                                    None if last is None else last.challenge.instruction,
-                                    t - self._last_identity_t >= p.continuity_every_s)
+                                    None if last is None else last.challenge.instruction, identity_due)
         # YuNet on the detection worker while the landmarker runs here: both are
         # native code that releases the GIL, so on two cores they overlap.
         detection = self._detection_worker.submit(self._detector.detect, frame, p.detection_width) \
@@ -195,7 +195,7 @@ class VerificationSession:
             if self._passive is not None and self._tally.passive_due():
                 passive_score = float(self._passive.score(frame, face))
             if not several:
-                sample = self._check_identity(frame, face, t, detected=detection is not None)
+                sample = self._check_identity(frame, face, t, due=identity_due)
         usable = signals if face is not None and not several else None
         residual = None if usable is None else \
             self._head_motion.observe(frame, usable.landmarks, usable.yaw, measured=looks.landmarks)
@@ -220,15 +220,15 @@ class VerificationSession:
         previous, self._previous_small = self._previous_small, small
         return None if previous is None else float(np.abs(small - previous).mean())
 
-    def _check_identity(self, frame: np.ndarray, face: Face, t: float, detected: bool) -> IdentitySample | None:
-        """Sample the live face's identity every ``continuity_every_s``; returns the sample finished by now.
+    def _check_identity(self, frame: np.ndarray, face: Face, t: float, due: bool) -> IdentitySample | None:
+        """Sample the live face's identity when ``due`` (every ``continuity_every_s``); returns the
+        sample finished by now.
 
         SFace (~20-30 ms) runs on the session's own worker thread, so the
         frame path never waits for it; its result is applied on a later frame.
-        It aligns on YuNet's five points: it samples only a frame YuNet looked at
-        (``detected``; the schedule makes YuNet look when a sample is due).
+        It aligns on YuNet's five points: the schedule makes YuNet look on every
+        frame a sample is due, so ``face`` is then YuNet's.
         """
-        due = detected and t - self._last_identity_t >= self.policy.continuity_every_s
         # When the next sample is due the previous one is long finished: waiting
         # for it keeps the sampled frames, and so the verdict, deterministic.
         sample = self._identity_sample(wait=due)

@@ -99,19 +99,28 @@ def document_refusal(store: Store, grant: SessionGrant, customer_ref: str, enrol
     return {"detail": messages[enrolled.reason], "reason": f"document_{enrolled.reason}"}
 
 
-def _open(store: Store, enroller: DocumentEnroller, settings: ApiSettings, client: ClientInfo,
-          fields: SessionFields, document: bytes) -> tuple[int, dict]:
+def open_checked(store: Store, enroller: DocumentEnroller, client: ClientInfo, fields: SessionFields,
+                 document: bytes, signed_script: str | None = None) -> tuple[api_sessions.ApiSessionView, str] | dict:
+    """A session for ``fields`` whose document shows one usable face: (its view, its capture
+    token); else the 422 body (a failed attempt, see :func:`document_refusal`)."""
     image = read_document(document)
     grant = open_grant(store, fields.customer_ref)
-    policy = current_policy(store).policy
-    refused = document_refusal(store, grant, fields.customer_ref, enroller.enroll(image, policy))
+    refused = document_refusal(store, grant, fields.customer_ref, enroller.enroll(image, current_policy(store).policy))
     if refused:
-        return 422, refused
-    script = issue_script(policy) if fields.mode == "recorded" else None
-    signed = sign(script, script_key()) if script else None
-    view, token = api_sessions.open_api_session(
+        return refused
+    return api_sessions.open_api_session(
         store, client.id, grant, fields.customer_ref, document, fields.operation, fields.callback_url,
-        fields.locale, fields.mode, client.actor, challenge_script=signed)
+        fields.locale, fields.mode, client.actor, challenge_script=signed_script)
+
+
+def _open(store: Store, enroller: DocumentEnroller, settings: ApiSettings, client: ClientInfo,
+          fields: SessionFields, document: bytes) -> tuple[int, dict]:
+    script = issue_script(current_policy(store).policy) if fields.mode == "recorded" else None
+    signed = sign(script, script_key()) if script else None
+    opened = open_checked(store, enroller, client, fields, document, signed)
+    if isinstance(opened, dict):
+        return 422, opened
+    view, token = opened
     return 201, {"session_id": view.session_id, "status": view.status, "expires_at": view.expires_at.isoformat(),
                  "capture_url": None if script else f"{settings.public_url}{CAPTURE_PAGE}?session={token}",
                  "challenge_script": signed,

@@ -37,7 +37,7 @@ from liveness.store.policies import current_policy
 from ..config import ApiSettings
 from ..deps import get_enroller, get_settings, get_store, require_scope
 from ..models import SESSION_ID, Error, Session, SessionFields, VerificationStarted, one_line
-from .sessions import document_refusal, open_grant, read_document, session_body
+from .sessions import open_checked, session_body
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["verifications"])
@@ -121,15 +121,10 @@ def _sessionless_capture(store: Store, enroller: DocumentEnroller, client: Clien
                                                "callback_url": form.get("callback_url")})
     except ValidationError as error:
         raise HTTPException(422, one_line(error.errors())) from None
-    data = document.file.read()
-    image = read_document(data)
-    grant = open_grant(store, fields.customer_ref)
-    refused = document_refusal(store, grant, fields.customer_ref, enroller.enroll(image, current_policy(store).policy))
-    if refused:
-        return refused
-    view, _ = api_sessions.open_api_session(store, client.id, grant, fields.customer_ref, data, None,
-                                            fields.callback_url, "pt-BR", "recorded", client.actor)
-    return api_sessions.claim_upload(store, view.session_id, client.id)
+    opened = open_checked(store, enroller, client, fields, document.file.read())
+    if isinstance(opened, dict):
+        return opened
+    return api_sessions.claim_upload(store, opened[0].session_id, client.id)
 
 
 def queue_upload(store: Store, session_id: str, video: Path) -> Path:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ..media import jpeg_round_trip
+
 
 def _per_view(sample: np.ndarray, fn) -> np.ndarray:
     """Apply ``fn`` to each 3-channel BGR view of a stacked sample."""
@@ -59,8 +61,7 @@ def augment(sample: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         if noise is not None:
             image = np.clip(image + noise, 0, 255).astype(np.uint8)
         if quality:
-            image = cv2.imdecode(cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])[1],
-                                 cv2.IMREAD_COLOR)
+            image = jpeg_round_trip(image, quality)
         return image
 
     return _per_view(sample, view)

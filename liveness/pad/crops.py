@@ -38,7 +38,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ..config import settings
-from ..detection import Face, FaceDetector
+from ..detection import Face, FaceDetector, shifted
 from ..policy import DEFAULT_POLICY
 from .data import Presentation, iter_frames
 
@@ -146,9 +146,7 @@ def find_face(image: np.ndarray, detector: FaceDetector, max_side: int,
     canvas = cv2.copyMakeBorder(image, top, top, left, left, cv2.BORDER_CONSTANT, value=0)
     faces = detector.detect(canvas, max_side=max_side)
     if faces:
-        x, y, bw, bh = faces[0].box
-        return Face(box=(x - left, y - top, bw, bh),
-                    landmarks=faces[0].landmarks - np.float32([left, top]), score=faces[0].score), 1
+        return shifted(faces[0], 1.0, -left, -top), 1
     return Face(box=(0.0, 0.0, float(w), float(h)), landmarks=np.zeros((5, 2), np.float32), score=0.0), 2
 
 

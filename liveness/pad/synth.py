@@ -73,6 +73,7 @@ from tqdm import tqdm
 
 from ..config import settings
 from ..detection import FaceDetector
+from ..media import jpeg_round_trip
 from ..policy import DEFAULT_POLICY
 from .crops import CACHE_FORMAT, FOUND_BY, META_COLUMNS, CropSet, CropSpec, face_input, find_face, sharpness
 from .data import ATTACK, LIVE, Presentation, discover, iter_frames
@@ -101,11 +102,6 @@ def _linear(image_u8: np.ndarray) -> np.ndarray:
 
 def _encoded(linear: np.ndarray, gamma: float = GAMMA) -> np.ndarray:
     return np.clip(np.clip(linear, 0, 1) ** (1 / gamma) * 255 + 0.5, 0, 255).astype(np.uint8)
-
-
-def _jpeg(image_u8: np.ndarray, quality: int) -> np.ndarray:
-    ok, data = cv2.imencode(".jpg", image_u8, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
-    return cv2.imdecode(data, cv2.IMREAD_COLOR)
 
 
 def _smooth_noise(shape: tuple[int, int], sigma: float, rng: np.random.Generator) -> np.ndarray:
@@ -249,7 +245,7 @@ def _content(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         small = cv2.resize(content, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         content = cv2.resize(small, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR)
     if rng.random() < 0.7:
-        content = _jpeg(content, rng.integers(45, 95))
+        content = jpeg_round_trip(content, rng.integers(45, 95))
     return content
 
 
@@ -456,7 +452,7 @@ def _camera(radiance: np.ndarray, ss: int, out_size: tuple[int, int], rng: np.ra
     if rng.random() < 0.4:
         blurred = cv2.GaussianBlur(encoded, (0, 0), 1.0)
         encoded = cv2.addWeighted(encoded, 1 + (amount := rng.uniform(0.3, 1.0)), blurred, -amount, 0)
-    return _jpeg(encoded, rng.integers(60, 96))
+    return jpeg_round_trip(encoded, rng.integers(60, 96))
 
 
 def _supersampling(height: int, width: int) -> int:

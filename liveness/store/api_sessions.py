@@ -29,7 +29,7 @@ from .sessions import SessionGrant
 from .store import Store
 
 MODES = ("live", "recorded")  # recorded: the bank's app uploads a video answering a signed challenge script
-LOCALES = {"pt-BR": "pt", "en": "en", "en-US": "en"}
+LOCALES = {"pt-BR": "pt", "en": "en"}
 TOKEN_PURPOSE = "capture-token"
 
 
@@ -63,7 +63,6 @@ class Capture:
 @dataclass(frozen=True)
 class ApiSessionView:
     session_id: str
-    client_id: str
     status: str
     customer_ref: str
     operation: str | None
@@ -118,17 +117,18 @@ def open_api_session(store: Store, client_id: str, grant: SessionGrant, customer
     if locale not in LOCALES or mode not in MODES:
         raise ValueError(f"locale must be one of {', '.join(LOCALES)} and mode one of {', '.join(MODES)}")
     now = store.now()
+    row = ApiSession(id=grant.session_id, client_id=client_id, customer_ref=customer_ref,
+                     operation=operation, callback_url=callback_url, locale=locale, mode=mode,
+                     nonce_sealed=store.vault.seal(f"nonce{grant.session_id}", grant.nonce.encode()),
+                     document_sealed=store.vault.seal(f"document{grant.session_id}", document_jpeg),
+                     challenge_script=challenge_script,
+                     created_at=now, expires_at=grant.expires_at, capture_opened_at=None, notified_status=None)
     with store.write() as session:
-        session.add(ApiSession(id=grant.session_id, client_id=client_id, customer_ref=customer_ref,
-                               operation=operation, callback_url=callback_url, locale=locale, mode=mode,
-                               nonce_sealed=store.vault.seal(f"nonce{grant.session_id}", grant.nonce.encode()),
-                               document_sealed=store.vault.seal(f"document{grant.session_id}", document_jpeg),
-                               challenge_script=challenge_script,
-                               created_at=now, expires_at=grant.expires_at, capture_opened_at=None,
-                               notified_status=None))
+        session.add(row)
         audit.append(session, now, actor, "api_session.created", f"session:{grant.session_id}",
                      {"operation": operation, "mode": mode, "callback": callback_url is not None})
-    return session_view(store, grant.session_id, client_id), capture_token(store, grant.session_id, grant.expires_at)
+        view = _view(row, None, now)  # just made: no case yet
+    return view, capture_token(store, grant.session_id, grant.expires_at)
 
 
 def claim_capture(store: Store, token: str) -> Capture:
@@ -191,7 +191,7 @@ def _status(row: ApiSession, case: Case | None, now: datetime) -> str:
 
 
 def _view(row: ApiSession, case: Case | None, now: datetime) -> ApiSessionView:
-    return ApiSessionView(row.id, row.client_id, _status(row, case, now), row.customer_ref, row.operation,
+    return ApiSessionView(row.id, _status(row, case, now), row.customer_ref, row.operation,
                           row.locale, row.mode, row.created_at, row.expires_at, row.capture_opened_at,
                           CaseSummary.of(case) if case is not None else None)
 

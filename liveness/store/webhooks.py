@@ -73,7 +73,7 @@ def enqueue_due(store: Store) -> int:
         serialize_on(session, "webhooks-enqueue")
         with_callback = ApiSession.callback_url.is_not(None)
         changed = session.execute(
-            sa.select(ApiSession, Case.id).join(Case, Case.session_id == ApiSession.id)
+            case_query().add_columns(ApiSession).join(ApiSession, ApiSession.id == Case.session_id)
             .where(with_callback, sa.or_(ApiSession.notified_status.is_(None), ApiSession.notified_status != Case.status))
             .limit(100)).all()
         # A consumed session is never expired (sessions.consume_session refuses one past its
@@ -82,7 +82,7 @@ def enqueue_due(store: Store) -> int:
             sa.select(ApiSession).where(with_callback, ApiSession.notified_status.is_(None), ApiSession.expires_at <= now,
                                         ~sa.select(Case.id).where(Case.session_id == ApiSession.id).exists())
             .limit(100)).all()
-        events = [(row, session.scalar(case_query().where(Case.id == case_id))) for row, case_id in changed]
+        events = [(row, case) for case, row in changed]
         for api_session, case in events + [(row, None) for row in expired]:
             view = _view(api_session, case, now)
             event = "session.expired" if case is None else \
