@@ -23,7 +23,8 @@ RETIRED_FIELDS = ("neutral_hold_s",)
 class Policy:
     # 2026.12.1: challenge locked to its prompts (issue 11), planar_motion, match_uncertain band,
     # per-frame schedule (issue 13), insufficient_frames; passive model and threshold unchanged.
-    version: str = "2026.12.1"
+    # 2026.12.2: while a blink is awaited the landmarker skips frames whose eyes did not change.
+    version: str = "2026.12.2"
 
     # Detection (YuNet score) and the detector's working width for video frames.
     detection_score: float = 0.7
@@ -140,6 +141,10 @@ class Policy:
     # within 0.05 on every shared clip) and timed by `python -m liveness bench`.
     landmarks_every_n: int = 3
     detection_every_n: int = 6
+    # While a blink is awaited, the landmarker looks on each frame whose eye regions differ
+    # from its last look's by more than this mean absolute grey level (schedule.EyeWatch; 0:
+    # on every frame that is not an exact repeat).
+    blink_watch_eye_change: float = 1.5
 
     # Quality gates, on the tracked face.
     min_face_height_frac: float = 0.22

@@ -7,9 +7,11 @@ eyes before and after are single frames that stay open for long, and a lost or
 second face shows on the next look. So (the periods are policy fields):
 
 - the landmarker runs every ``landmarks_every_n``-th frame, and on every frame
-  while no face is tracked or while the challenge waits for a blink's closed
+  while no face is tracked; while the challenge waits for a blink's closed
   eyes (a blink closes the eyes for one to four frames: a skipped frame could
-  be the only one);
+  be the only one) also on every frame whose eye regions changed since the
+  landmarker's last look (:class:`EyeWatch`): a frame whose eyes look as they
+  did then holds no closing or opening that the last look did not;
 - YuNet runs every ``detection_every_n``-th frame, and on every frame while no
   face is tracked or a second face was seen, and when the landmarker lost the
   face (the landmarker looks on each of these frames too); and when an
@@ -26,8 +28,10 @@ every frame, as before this schedule.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from .challenge import PROMPT, Step
@@ -71,17 +75,21 @@ class Schedule:
             t - last[1] >= period / self.policy.video_analysis_fps - 1e-6
 
     def plan(self, index: int, t: float, face: bool, landmarks: bool, several: bool,
-             instruction: str | None, identity_due: bool = False) -> Looks:
+             instruction: str | None, identity_due: bool = False,
+             eyes_changed: Callable[[], bool] = lambda: True) -> Looks:
         """The models due on the ``index``-th frame, at ``t``.
 
         face, landmarks: the previous frame had a face, and its landmarks; several:
         the last detection saw a second face; instruction: the challenge's phase
         after the previous frame; identity_due: an identity sample is due (YuNet
-        looks for SFace, so the sampled frames are those of every frame).
+        looks for SFace, so the sampled frames are those of every frame);
+        eyes_changed: whether this frame's eyes differ from the landmarker's last
+        look (:meth:`EyeWatch.changed`), asked only while a blink is awaited.
         """
         p = self.policy
         detection = not face or several or self._due("detection", p.detection_every_n, index, t)
-        return Looks(detection or identity_due, detection or not landmarks or instruction in WATCHED_PHASES
+        return Looks(detection or identity_due, detection or not landmarks
+                     or (instruction in WATCHED_PHASES and eyes_changed())
                      or self._due("landmarks", p.landmarks_every_n, index, t))
 
     def looked(self, model: str, index: int, t: float) -> None:
@@ -119,3 +127,57 @@ class FaceTrack:
         return Face(box=(mx + box[0] * mw, my + box[1] * mh, box[2] * mw, box[3] * mh),
                     landmarks=(points * np.array([mw, mh]) + np.array([mx, my])).astype(np.float32),
                     score=score)
+
+
+# Eye corners of the 478-point mesh (outer, inner): the person's right eye, then the left.
+EYE_CORNERS = ((33, 133), (362, 263))
+# An eye's region: the corners' distance wide times these factors, around their middle,
+# then shrunk to EYE_PATCH (averaging away the camera's pixel noise).
+EYE_REGION = (1.6, 1.0)
+EYE_PATCH = (16, 10)
+
+
+class EyeWatch:
+    """The eyes as the landmarker last saw them, to tell whether a frame can hold a blink's
+    closing or opening that the landmarker has not seen.
+
+    :meth:`looked` keeps both eye regions of a frame the landmarker measured, placed by its
+    landmarks; :meth:`changed` compares the same regions of a later frame with them: their
+    mean absolute grey difference, over ``policy.blink_watch_eye_change``, means the lids
+    (or the head, or the light) moved. Comparing with the last look, not the previous frame,
+    lets a slow closing add up until it is seen.
+    """
+
+    def __init__(self, policy: Policy):
+        self._limit = policy.blink_watch_eye_change
+        self._regions: list[tuple[int, int, int, int]] = []
+        self._patches: np.ndarray | None = None
+
+    def looked(self, grey: np.ndarray, landmarks: np.ndarray | None) -> None:
+        """The landmarker measured ``grey`` (None: it found no face there)."""
+        self._regions, self._patches = [], None
+        if landmarks is None:
+            return
+        height, width = grey.shape[:2]
+        for outer, inner in EYE_CORNERS:
+            (x0, y0), (x1, y1) = landmarks[outer, :2], landmarks[inner, :2]
+            span = float(np.hypot(x1 - x0, y1 - y0))
+            cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+            half_w, half_h = span * EYE_REGION[0] / 2, span * EYE_REGION[1] / 2
+            region = (max(int(cx - half_w), 0), max(int(cy - half_h), 0),
+                      min(int(cx + half_w) + 1, width), min(int(cy + half_h) + 1, height))
+            if region[2] - region[0] < 2 or region[3] - region[1] < 2:
+                self._regions = []
+                return
+            self._regions.append(region)
+        self._patches = self._cut(grey)
+
+    def _cut(self, grey: np.ndarray) -> np.ndarray:
+        return np.stack([cv2.resize(grey[y0:y1, x0:x1], EYE_PATCH, interpolation=cv2.INTER_AREA)
+                         for x0, y0, x1, y1 in self._regions]).astype(np.int16)
+
+    def changed(self, grey: np.ndarray) -> bool:
+        """Whether ``grey``'s eye regions differ from the last look's (True without one)."""
+        if self._patches is None:
+            return True
+        return float(np.abs(self._cut(grey) - self._patches).mean()) > self._limit

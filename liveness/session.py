@@ -43,7 +43,7 @@ from .matching import EnrolledFace, cosine_similarity, shared_embedder
 from .policy import DEFAULT_POLICY, Policy
 from .quality import QualityReport, assess_quality
 from .registry import manifest
-from .schedule import FaceTrack, Schedule
+from .schedule import EyeWatch, FaceTrack, Schedule
 from .signals import FaceSignals, FaceSignalTracker
 from .trace import FrameObservation, IdentitySample, SessionTrace, Tally
 from .verdict import SessionMeasurements, Verdict, decide
@@ -123,6 +123,7 @@ class VerificationSession:
         self._detection_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="detection")
         self._tracker = FaceSignalTracker()
         self._schedule = Schedule(policy)
+        self._eyes = EyeWatch(policy)
         self._track = FaceTrack()
         self._several = False  # the last detection saw a second face
         self.looks = {"detection": 0, "landmarks": 0}  # frames each model looked at (bench, tests)
@@ -160,17 +161,22 @@ class VerificationSession:
         last = self._last
         index = self._tally.m.frames
         identity_due = t - self._last_identity_t >= p.continuity_every_s
+        grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
         looks = self._schedule.plan(index, t, last is not None and last.face is not None,
                                     last is not None and last.signals is not None, self._several,
-                                    None if last is None else last.challenge.instruction, identity_due)
+                                    None if last is None else last.challenge.instruction, identity_due,
+                                    eyes_changed=lambda: self._eyes.changed(grey))
         # YuNet on the detection worker while the landmarker runs here: both are
         # native code that releases the GIL, so on two cores they overlap.
         detection = self._detection_worker.submit(self._detector.detect, frame, p.detection_width) \
             if looks.detection else None
-        frozen_diff = self._frozen_diff(frame)
+        frozen_diff = self._frozen_diff(grey)
         if looks.landmarks:
             self._looked("landmarks", index, t)
-        tracked = self._tracker.process(frame, t) if looks.landmarks else last.signals
+            tracked = self._tracker.process(frame, t)
+            self._eyes.looked(grey, None if tracked is None else tracked.landmarks)
+        else:
+            tracked = last.signals
         face = None
         if detection is None:
             face = self._track.follow(tracked.face_box if tracked is not None else None) \
@@ -213,10 +219,9 @@ class VerificationSession:
         self.looks[model] += 1
         self._schedule.looked(model, index, t)
 
-    def _frozen_diff(self, frame: np.ndarray) -> float | None:
+    def _frozen_diff(self, grey: np.ndarray) -> float | None:
         """Mean absolute difference of this frame's grey thumbnail to the previous one's."""
-        small = cv2.resize(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), _FROZEN_SIZE,
-                           interpolation=cv2.INTER_AREA).astype(np.int16)
+        small = cv2.resize(grey, _FROZEN_SIZE, interpolation=cv2.INTER_AREA).astype(np.int16)
         previous, self._previous_small = self._previous_small, small
         return None if previous is None else float(np.abs(small - previous).mean())
 

@@ -15,7 +15,7 @@ from liveness.detection import Face
 from liveness.matching import enroll_face
 from liveness.media import read_image
 from liveness.policy import DEFAULT_POLICY
-from liveness.schedule import EVERY_FRAME, FaceTrack, Looks, Schedule
+from liveness.schedule import EVERY_FRAME, EYE_CORNERS, EyeWatch, FaceTrack, Looks, Schedule
 from liveness.schedule_check import passed_times, session_trace
 from liveness.session import VerificationSession
 from test_engine_sessions import FPS, PERSON_A, PERSON_B, moving_still, nuaa_photos
@@ -30,17 +30,52 @@ def test_the_shipped_schedule_skips_models():
     assert DEFAULT_POLICY.landmarks_every_n > 1 and DEFAULT_POLICY.detection_every_n > 1
 
 
-def looks_after_a_look(policy, instruction="neutral", several=False, face=True, frame_s=1 / 30):
+def looks_after_a_look(policy, instruction="neutral", several=False, face=True, frame_s=1 / 30,
+                       eyes_changed=lambda: True):
     """The looks planned on the frame after one where every model looked."""
     schedule = Schedule(policy)
     schedule.looked("detection", 0, 0.0)
     schedule.looked("landmarks", 0, 0.0)
-    return schedule.plan(1, frame_s, face, face, several, instruction)
+    return schedule.plan(1, frame_s, face, face, several, instruction, eyes_changed=eyes_changed)
+
+
+def eye_frame(closed: bool, noise_seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A grey 'face' with two eyes whose corners the mesh places at EYE_CORNERS: open, a dark
+    iris between the lids; closed, the lid's skin tone over it; plus camera noise."""
+    grey = np.full((240, 320), 150, np.uint8)
+    landmarks = np.zeros((478, 3), np.float32)
+    for (outer, inner), x in zip(EYE_CORNERS, (110, 190)):
+        landmarks[outer, :2], landmarks[inner, :2] = (x - 18, 100), (x + 18, 100)
+        cv2.ellipse(grey, (x, 100), (18, 9), 0, 0, 360, 235, -1)  # the white of the eye
+        cv2.circle(grey, (x, 100), 8, 40, -1)                      # the iris
+        if closed:
+            cv2.ellipse(grey, (x, 100), (19, 10), 0, 0, 360, 140, -1)
+    if noise_seed is not None:
+        noise = np.random.default_rng(noise_seed).integers(-4, 5, grey.shape)
+        grey = np.clip(grey.astype(int) + noise, 0, 255).astype(np.uint8)
+    return grey, landmarks
+
+
+def test_the_eye_watch_sees_lids_move_and_not_the_cameras_noise():
+    watch = EyeWatch(DEFAULT_POLICY)
+    open_eyes, landmarks = eye_frame(closed=False, noise_seed=0)
+    assert watch.changed(open_eyes), "no look yet: the landmarker must look"
+    watch.looked(open_eyes, landmarks)
+    assert not watch.changed(eye_frame(closed=False, noise_seed=1)[0])  # the same eyes, other noise
+    assert watch.changed(eye_frame(closed=True, noise_seed=2)[0])
+    # Against the last look, not the previous frame: closed eyes stay "changed" until the landmarker looks.
+    watch.looked(eye_frame(closed=True, noise_seed=3)[0], landmarks)
+    assert not watch.changed(eye_frame(closed=True, noise_seed=4)[0])
+    assert watch.changed(eye_frame(closed=False, noise_seed=5)[0])  # reopening
+    watch.looked(open_eyes, None)  # the landmarker found no face: nothing to compare with
+    assert watch.changed(open_eyes)
 
 
 def test_the_schedule_looks_on_a_trigger_between_periods():
     assert looks_after_a_look(DEFAULT_POLICY) == Looks(detection=False, landmarks=False)
     assert looks_after_a_look(DEFAULT_POLICY, "eyes_closed").landmarks  # a blink is a few frames
+    # ... unless the frame's eyes look as on the landmarker's last look (EyeWatch)
+    assert not looks_after_a_look(DEFAULT_POLICY, "eyes_closed", eyes_changed=lambda: False).landmarks
     assert looks_after_a_look(DEFAULT_POLICY, several=True) == Looks(True, True)  # a second face was seen
     assert looks_after_a_look(DEFAULT_POLICY, face=False) == Looks(True, True)
     assert looks_after_a_look(EVERY) == Looks(True, True)
