@@ -449,7 +449,7 @@ def run_bench(path: str | Path, frames: int = DEFAULT_FRAMES, policy: Policy = D
         StageTiming("detection YuNet (alternative)", "not used", "640 max side", detect_full,
                     per_frame_share=0.0, in_session=False),
         StageTiming("landmarks FaceLandmarker",
-                    f"1 in {policy.landmarks_every_n}, lost, blink ({share['landmarks']:.0%} of frames)",
+                    f"1 in {policy.landmarks_every_n}, lost, eyes moved ({share['landmarks']:.0%} of frames)",
                     native, landmark_ms, per_frame_share=share["landmarks"]),
         StageTiming("matching SFace", f"every {policy.continuity_every_s:g} s",
                     "112x112 aligned", embed_ms, per_frame_share=identity_share),

@@ -81,13 +81,14 @@ class ClipRun:
     reasons: tuple[str, ...]
     passive: float | None  # the session's passive score
     frames_analysed: int
+    fps: float  # the clip's frame rate
 
 
 def run_clip(path: Path, policy: Policy, steps: list[Step]) -> ClipRun:
     gestures = gesture_times(path, policy)
     run = verify_video(path, steps=steps, policy=policy)
     return ClipRun(gestures, run.verdict.decision, tuple(run.verdict.reasons),
-                   run.verdict.scores.get("passive"), run.frames_analysed)
+                   run.verdict.scores.get("passive"), run.frames_analysed, run.info.fps)
 
 
 @dataclass(frozen=True)
@@ -96,8 +97,9 @@ class ClipComparison:
     before: ClipRun
     after: ClipRun
 
-    def gestures_match(self, tolerance_s: float) -> bool:
-        """The same gestures in each kind, each completing within ``tolerance_s``."""
+    def gestures_match(self, tolerance_frames: int) -> bool:
+        """The same gestures in each kind, each completing within ``tolerance_frames`` frames."""
+        tolerance_s = (tolerance_frames + 0.5) / self.before.fps  # half a frame of timestamp jitter
         return all(len(self.before.gestures[k]) == len(self.after.gestures[k]) and all(
             abs(a - b) <= tolerance_s for a, b in zip(self.before.gestures[k], self.after.gestures[k]))
             for k in self.before.gestures)
@@ -139,13 +141,13 @@ def format_clip(r: ClipComparison, data_dir: Path | None = None) -> str:
     return "\n".join(lines)
 
 
-def format_summary(results: list[ClipComparison], tolerance_s: float, passive_tolerance: float) -> str:
-    same_gestures = sum(r.gestures_match(tolerance_s) for r in results)
+def format_summary(results: list[ClipComparison], tolerance_frames: int, passive_tolerance: float) -> str:
+    same_gestures = sum(r.gestures_match(tolerance_frames) for r in results)
     same_verdicts = sum(r.verdict_match for r in results)
     differences = [d for d in (r.passive_difference for r in results) if d is not None]
     worst = max(differences, default=0.0)
     return "\n".join([
-        f"same gestures (each within {tolerance_s:.3f} s): {same_gestures}/{len(results)} clips",
+        f"same gestures (each within {tolerance_frames} frames): {same_gestures}/{len(results)} clips",
         f"same verdict and reasons: {same_verdicts}/{len(results)} clips",
         f"passive session score: largest difference {worst:.3f} "
         f"({'within' if worst <= passive_tolerance else 'OUTSIDE'} the tolerance {passive_tolerance})"])

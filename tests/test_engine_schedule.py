@@ -4,6 +4,8 @@ every model on every frame."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -16,7 +18,7 @@ from liveness.matching import enroll_face
 from liveness.media import read_image
 from liveness.policy import DEFAULT_POLICY
 from liveness.schedule import EVERY_FRAME, EYE_CORNERS, EyeWatch, FaceTrack, Looks, Schedule
-from liveness.schedule_check import passed_times, session_trace
+from liveness.schedule_check import ClipComparison, ClipRun, passed_times, session_trace
 from liveness.session import VerificationSession
 from test_engine_sessions import FPS, PERSON_A, PERSON_B, moving_still, nuaa_photos
 
@@ -138,3 +140,13 @@ def test_the_clips_gestures_are_the_same_under_the_schedule(clip, frames, kind):
     assert times["every frame"], "the clip has this gesture"
     assert len(times["schedule"]) == len(times["every frame"])
     assert times["schedule"] == pytest.approx(times["every frame"], abs=TOLERANCE_S)
+
+
+def test_a_schedule_comparison_allows_a_landmarker_period_and_no_missing_gesture():
+    def run(blinks, fps=29.58):
+        return ClipRun({"blink": blinks, "smile": []}, "review", ("no_document",), 0.5, 300, fps)
+
+    three_frames = 3 / 29.58  # 0.1014 s: over 0.1 s, within a period of 3 frames
+    assert ClipComparison(Path("c"), run([1.0, 4.0]), run([1.0, 4.0 + three_frames])).gestures_match(3)
+    assert not ClipComparison(Path("c"), run([1.0, 4.0]), run([1.0, 4.0 + 5 / 29.58])).gestures_match(3)
+    assert not ClipComparison(Path("c"), run([1.0, 4.0]), run([1.0])).gestures_match(3)  # a blink lost

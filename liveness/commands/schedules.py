@@ -9,8 +9,10 @@ from ..policy import DEFAULT_POLICY
 from ..schedule import EVERY_FRAME
 from ..schedule_check import compare, format_clip, format_summary, shared_clips
 
-# A gesture may complete up to landmarks_every_n - 1 frames later than on every frame.
-TOLERANCE_S = 0.1
+# A gesture may complete up to a landmarker period (landmarks_every_n frames) off its time on
+# every frame: up to landmarks_every_n - 1 frames until the landmarker sees it, and the
+# landmarker's own smoothing, which depends on the frames it is given.
+TOLERANCE_FRAMES = DEFAULT_POLICY.landmarks_every_n
 PASSIVE_TOLERANCE = 0.05
 
 
@@ -30,7 +32,7 @@ def _schedules(args) -> int:
                           parse_steps(args.challenge)):
         results.append(result)
         print(format_clip(result), flush=True)
-    print("\n" + format_summary(results, TOLERANCE_S, PASSIVE_TOLERANCE))
+    print("\n" + format_summary(results, TOLERANCE_FRAMES, PASSIVE_TOLERANCE))
     return 0
 
 
