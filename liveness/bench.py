@@ -37,6 +37,10 @@ from .signals import FaceSignalTracker
 DEFAULT_FRAMES = 150
 # Analysis rates for the verify projection: every frame of a 30 fps video, or every other.
 PROJECTED_ANALYSIS_FPS = (30.0, 15.0)
+# Issue 13 measured verify at 2.35x real time with every model on every frame and asked for 4x:
+# on a machine of another speed the goal is that ratio to every frame, measured in the same run.
+ISSUE_EVERY_FRAME_VERIFY = 2.35
+VERIFY_GOAL_RATIO = 4.0 / ISSUE_EVERY_FRAME_VERIFY
 # Sessions over the bench frames must not end early (a finished session skips
 # its frames), so the benchmark gives the challenge all the time it wants.
 _NO_DEADLINE = {"step_timeout_s": 1e9, "session_timeout_s": 1e9}
@@ -540,6 +544,7 @@ def format_report(r: BenchReport) -> str:
         e = r.verify_every_frame
         lines.append(
             f"verify with every model on every frame, same run: {e.realtime_factor:.2f}x real time "
-            f"(the schedule {v.realtime_factor / e.realtime_factor:.2f}x faster); verdict {e.verdict} "
+            f"(the schedule {v.realtime_factor / e.realtime_factor:.2f}x faster; goal {VERIFY_GOAL_RATIO:.2f}x, "
+            f"that is 4x where every frame ran at the issue's {ISSUE_EVERY_FRAME_VERIFY}x); verdict {e.verdict} "
             f"({', '.join(e.reasons) or 'no reasons'})")
     return "\n".join(lines)
