@@ -234,12 +234,14 @@ def test_smiling_clip_reaches_a_verdict(app_url, tmp_path):
     # its smile answers the one-smile test challenge only when the loop happens to bring it
     # 0.4-2.4 s after the prompt (about one time in ten), so the challenge's lock reasons are
     # allowed, as are the passive model's (it never saw this camera) and the server's own: a
-    # machine too busy to analyse 10 frames/s sends the check to review (min_analysed_fps).
+    # machine too busy to analyse 10 frames/s sends the check to review (min_analysed_fps), and
+    # a check ended early on such a machine may have too few faces scored by the passive model.
     print(f"[smiling_clip] {decision}: {reasons or 'no reason'}")
     assert set(reasons) <= {"Suspeita de foto, tela ou máscara", "Modelo de prova de vida indisponível",
                             "O gesto não veio logo após a instrução", "O gesto começou antes da instrução",
                             "O gesto não foi mantido até a instrução seguinte",
-                            "Poucos quadros analisados por segundo (servidor sobrecarregado)"}
+                            "Poucos quadros analisados por segundo (servidor sobrecarregado)",
+                            "Poucos quadros avaliados pelo modelo de prova de vida"}
     assert (decision == "accepted") == (not reasons)
 
 
