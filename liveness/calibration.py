@@ -168,7 +168,7 @@ def enroll_documents(photos: Enrolment, policy: Policy = DEFAULT_POLICY, copies:
     """Render ``copies`` ID-card captures of every enrolled photo (its enrolled face as the
     printed portrait, :func:`documents.render_document`) and enrol them as documents."""
     def rendering(path: str, face: Face, seed: int) -> np.ndarray:
-        return render_document(read_image(path), face, seed).image
+        return render_document(read_image(path), face, seed)
 
     jobs = [(identity, f"{path}{DOCUMENT_TAG}{document_seed(i, c)}",
              functools.partial(rendering, path, face, document_seed(i, c)))

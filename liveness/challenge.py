@@ -76,6 +76,8 @@ GESTURE_NOT_HELD = "gesture_not_held"
 # The instruction key (i18n.py) shown once a step's prompt is up.
 PROMPT = {Step.SMILE: "smile", Step.BLINK: "eyes_closed", Step.TURN_LEFT: "turn_left",
           Step.TURN_RIGHT: "turn_right"}
+# The sign that makes a turn step's yaw positive (FaceSignals: yaw > 0 towards the person's left).
+TURN_SIGN = {Step.TURN_LEFT: 1.0, Step.TURN_RIGHT: -1.0}
 BASELINE = "baseline"  # instruction while the neutral is measured
 WAIT = "wait"          # instruction before a prompt: nothing to do yet
 
@@ -157,7 +159,7 @@ class Baseline:
             return g.smile
         if step is Step.BLINK:
             return g.blink
-        return (g.yaw - self.yaw) * (1.0 if step is Step.TURN_LEFT else -1.0)
+        return (g.yaw - self.yaw) * TURN_SIGN[step]
 
 
 @dataclass

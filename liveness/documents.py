@@ -16,7 +16,6 @@ under ``var/``), never committed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -31,22 +30,6 @@ GHOST_SCALE = 0.45  # of the portrait's side
 CARD_COLOURS = ((196, 222, 205), (214, 226, 232), (205, 215, 225), (225, 222, 205))  # BGR pastel tints
 CARD_WORDS = ("REPUBLICA FEDERATIVA DO BRASIL", "CARTEIRA DE IDENTIDADE", "NOME", "FILIACAO",
               "NATURALIDADE", "DATA DE NASCIMENTO", "REGISTRO GERAL", "CPF", "ASSINATURA DO TITULAR")
-
-
-@dataclass(frozen=True)
-class DocumentRendering:
-    """A rendered capture and the draws that made it (for reports; no pixels of the source)."""
-
-    image: np.ndarray  # BGR, decoded from the JPEG the "phone" sent
-    seed: int
-    grey: bool
-    portrait_px: tuple[int, int]
-    tilt_deg: float
-    jpeg_quality: int
-
-    def describe(self) -> dict:
-        return {"seed": self.seed, "grey": self.grey, "portrait_px": list(self.portrait_px),
-                "tilt_deg": round(self.tilt_deg, 1), "jpeg_quality": self.jpeg_quality}
 
 
 def portrait_crop(photo: np.ndarray, face: Face, size: tuple[int, int]) -> np.ndarray:
@@ -129,8 +112,8 @@ def _glare(image: np.ndarray, rng: np.random.Generator, strength: float) -> np.n
     return np.clip(out, 0, 255).astype(np.uint8)
 
 
-def render_card(photo: np.ndarray, face: Face, rng: np.random.Generator, grey: bool) -> tuple[np.ndarray, tuple[int, int]]:
-    """The flat card (before it is photographed) and the printed portrait's size."""
+def render_card(photo: np.ndarray, face: Face, rng: np.random.Generator, grey: bool) -> np.ndarray:
+    """The flat card, before it is photographed."""
     w, h = CARD_SIZE
     card = np.empty((h, w, 3), np.uint8)
     card[:] = CARD_COLOURS[int(rng.integers(len(CARD_COLOURS)))]
@@ -146,10 +129,10 @@ def render_card(photo: np.ndarray, face: Face, rng: np.random.Generator, grey: b
     ghost = cv2.cvtColor(cv2.cvtColor(cv2.resize(portrait, ghost_size, interpolation=cv2.INTER_AREA),
                                       cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
     _paste(card, ghost, int(w * 0.82), int(h * 0.62), alpha=rng.uniform(0.25, 0.45))
-    return card, size
+    return card
 
 
-def photograph(card: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, float]:
+def photograph(card: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """The card on a table, photographed at an angle: perspective warp, defocus, noise."""
     ch, cw = card.shape[:2]
     out_w, out_h = CAPTURE_SIZE
@@ -174,14 +157,13 @@ def photograph(card: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, 
     shot = shot.astype(np.float32) * rng.uniform(0.75, 1.0) + rng.uniform(-15, 10)
     shot = cv2.GaussianBlur(shot, (0, 0), rng.uniform(0.3, 0.9))  # focus, hand shake
     shot += rng.normal(0, rng.uniform(2, 6), shot.shape).astype(np.float32)
-    return np.clip(shot, 0, 255).astype(np.uint8), tilt
+    return np.clip(shot, 0, 255).astype(np.uint8)
 
 
-def render_document(photo: np.ndarray, face: Face, seed: int) -> DocumentRendering:
-    """An ID-card capture whose printed portrait is ``face`` of ``photo``; one seed, one image."""
+def render_document(photo: np.ndarray, face: Face, seed: int) -> np.ndarray:
+    """An ID-card capture (BGR, decoded from the JPEG the "phone" sent) whose printed portrait
+    is ``face`` of ``photo``; one seed, one image."""
     rng = np.random.default_rng(seed)
     grey = bool(rng.random() < 0.5)
-    card, portrait_px = render_card(photo, face, rng, grey)
-    shot, tilt = photograph(card, rng)
-    quality = int(rng.integers(55, 86))
-    return DocumentRendering(jpeg_round_trip(shot, quality), seed, grey, portrait_px, tilt, quality)
+    shot = photograph(render_card(photo, face, rng, grey), rng)
+    return jpeg_round_trip(shot, int(rng.integers(55, 86)))

@@ -31,11 +31,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .challenge import Step
 from .policy import Policy
-
-# The sign that makes a turn step's yaw positive (FaceSignals: yaw > 0 towards the person's left).
-TURN_SIGN = {Step.TURN_LEFT: 1.0, Step.TURN_RIGHT: -1.0}
 
 # The fit uses the 468 points of the face mesh, not the 10 iris points after
 # them: the irises follow the gaze, which is not head motion.

@@ -67,7 +67,7 @@ def images_and_faces(photos: Enrolment, documents: Enrolment | None) -> list[tup
     rows = [(read_image(p), f) for p, f in zip(photos.paths, photos.faces)]
     for path, face in zip(documents.paths if documents else (), documents.faces if documents else ()):
         source, seed = path.split(DOCUMENT_TAG)
-        rows.append((render_document(read_image(source), faces_of_photo[source], int(seed)).image, face))
+        rows.append((render_document(read_image(source), faces_of_photo[source], int(seed)), face))
     return rows
 
 

@@ -24,8 +24,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .challenge import FAILURE_REASON, Challenge, ChallengeStatus, Gesture, Step
-from .headmotion import TURN_SIGN, TurnPeak
+from .challenge import FAILURE_REASON, TURN_SIGN, Challenge, ChallengeStatus, Gesture, Step
+from .headmotion import TurnPeak
 from .policy import Policy
 from .verdict import SessionMeasurements, reasons_for, scores_of
 

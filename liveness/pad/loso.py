@@ -161,6 +161,15 @@ class LosoResult:
                 "per_source": [s.as_dict() for s in self.sources]}
 
 
+def _source_result(label: str, name: str, scores, threshold: float, policy: Policy) -> SourceResult:
+    """Source ``name``'s rates and each of its videos' decision at ``threshold``, reported as ``label``."""
+    metrics = pad_metrics(scores.live_by_source.get(name, []), scores.attacks, threshold).as_dict()
+    sessions = [{"path": s.path, "live": s.live, "score": s.score, "scored": s.scored,
+                 "accepted": s.accepted_at(threshold, policy),
+                 "correct": s.accepted_at(threshold, policy) == s.live} for s in scores.sessions]
+    return SourceResult(label, threshold, metrics, sessions, scores)
+
+
 def leave_one_source_out(recipe: Recipe, crops: CropSet, inner_groups: int = DEFAULT_INNER_GROUPS,
                          max_per_group: int | None = DEFAULT_MAX_PER_GROUP,
                          policy: Policy = DEFAULT_POLICY, progress: bool = True,
@@ -181,14 +190,9 @@ def leave_one_source_out(recipe: Recipe, crops: CropSet, inner_groups: int = DEF
         test = np.flatnonzero((sources == name) & ~synthetic)
         assert not synthetic[test].any(), "synthetic crops are never test data"
         scores = presentation_scores(crops, test, recipe.score(model, features[test]), policy)
-        live = scores.live_by_source.get(name, [])
-        metrics = pad_metrics(live, scores.attacks, threshold).as_dict()
-        sessions = [{"path": s.path, "live": s.live, "score": s.score, "scored": s.scored,
-                     "accepted": s.accepted_at(threshold, policy),
-                     "correct": s.accepted_at(threshold, policy) == s.live} for s in scores.sessions]
-        results.append(SourceResult(name, threshold, metrics, sessions, scores))
+        results.append(_source_result(name, name, scores, threshold, policy))
         if progress:
-            m = metrics
+            m, sessions = results[-1].metrics, results[-1].sessions
             rate = lambda v: "  n/a " if v is None else f"{v:6.3f}"  # noqa: E731
             print(f"{recipe.name:>12} | {name:>20}: thr {threshold:.3f} APCER {rate(m['apcer'])} "
                   f"BPCER {rate(m['bpcer'])} ACER {rate(m['acer'])} AUC {rate(m['auc'])} "
@@ -243,12 +247,8 @@ def fixed_model_result(model, crops: CropSet, threshold: float, policy: Policy =
     for name in sorted(set(sources[~synthetic].tolist())):
         test = np.flatnonzero((sources == name) & ~synthetic)
         scores = presentation_scores(crops, test, face_scores[test], policy)
-        metrics = pad_metrics(scores.live_by_source.get(name, []), scores.attacks, threshold).as_dict()
-        sessions = [{"path": x.path, "live": x.live, "score": x.score, "scored": x.scored,
-                     "accepted": x.accepted_at(threshold, policy),
-                     "correct": x.accepted_at(threshold, policy) == x.live} for x in scores.sessions]
-        label = f"{name}{TRAINED_ON}" if name in seen else name
-        results.append(SourceResult(label, threshold, metrics, sessions, scores))
+        results.append(_source_result(f"{name}{TRAINED_ON}" if name in seen else name, name, scores,
+                                      threshold, policy))
     at_fixed = {r.source: {"apcer": r.metrics["apcer"], "bpcer": r.metrics["bpcer"],
                            "sessions_correct": sum(x["correct"] for x in r.sessions), "sessions": len(r.sessions)}
                 for r in results}
