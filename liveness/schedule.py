@@ -152,10 +152,11 @@ class EyeWatch:
         self._limit = policy.blink_watch_eye_change
         self._regions: list[tuple[int, int, int, int]] = []
         self._patches: np.ndarray | None = None
+        self._shape: tuple[int, ...] = ()
 
     def looked(self, grey: np.ndarray, landmarks: np.ndarray | None) -> None:
         """The landmarker measured ``grey`` (None: it found no face there)."""
-        self._regions, self._patches = [], None
+        self._regions, self._patches, self._shape = [], None, grey.shape
         if landmarks is None:
             return
         height, width = grey.shape[:2]
@@ -177,7 +178,8 @@ class EyeWatch:
                          for x0, y0, x1, y1 in self._regions]).astype(np.int16)
 
     def changed(self, grey: np.ndarray) -> bool:
-        """Whether ``grey``'s eye regions differ from the last look's (True without one)."""
-        if self._patches is None:
+        """Whether ``grey``'s eye regions differ from the last look's (True without one, and
+        when the frame size changed: a WebRTC sender may scale its video mid-stream)."""
+        if self._patches is None or grey.shape != self._shape:
             return True
         return float(np.abs(self._cut(grey) - self._patches).mean()) > self._limit

@@ -69,6 +69,8 @@ def test_the_eye_watch_sees_lids_move_and_not_the_cameras_noise():
     watch.looked(eye_frame(closed=True, noise_seed=3)[0], landmarks)
     assert not watch.changed(eye_frame(closed=True, noise_seed=4)[0])
     assert watch.changed(eye_frame(closed=False, noise_seed=5)[0])  # reopening
+    smaller = cv2.resize(open_eyes, (160, 120))  # the sender scaled its video down
+    assert watch.changed(smaller)
     watch.looked(open_eyes, None)  # the landmarker found no face: nothing to compare with
     assert watch.changed(open_eyes)
 
