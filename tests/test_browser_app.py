@@ -235,13 +235,15 @@ def test_smiling_clip_reaches_a_verdict(app_url, tmp_path):
     # 0.4-2.4 s after the prompt (about one time in ten), so the challenge's lock reasons are
     # allowed, as are the passive model's (it never saw this camera) and the server's own: a
     # machine too busy to analyse 10 frames/s sends the check to review (min_analysed_fps), and
-    # a check ended early on such a machine may have too few faces scored by the passive model.
+    # a check ended early on such a machine may have too few frames, and too few faces scored
+    # by the passive model (a 2-core machine running Chromium beside the server analysed 5-6
+    # frames/s, before and after policy 2026.12.2).
     print(f"[smiling_clip] {decision}: {reasons or 'no reason'}")
     assert set(reasons) <= {"Suspeita de foto, tela ou máscara", "Modelo de prova de vida indisponível",
                             "O gesto não veio logo após a instrução", "O gesto começou antes da instrução",
                             "O gesto não foi mantido até a instrução seguinte",
                             "Poucos quadros analisados por segundo (servidor sobrecarregado)",
-                            "Poucos quadros avaliados pelo modelo de prova de vida"}
+                            "Poucos quadros avaliados pelo modelo de prova de vida", "Vídeo curto demais"}
     assert (decision == "accepted") == (not reasons)
 
 
