@@ -308,7 +308,7 @@ def find_gestures(rows: list, policy: Policy) -> tuple[Baseline, list[RecordedGe
     baseline = Baseline.measure([g for t, g in faces if t - t0 <= policy.baseline_s], policy)
     hold = {Step.SMILE: policy.smile_hold_s, Step.BLINK: 0.0}
     found = []
-    for step, (rest, full) in baseline.levels(policy).items():
+    for step, (rest, full) in baseline.levels.items():
         onset, run, held = None, [], None  # run: the current frames at full level; held: the first long enough
         for t, g in faces:
             value = baseline.value(step, g)

@@ -125,11 +125,13 @@ class Gesture(NamedTuple):
 @dataclass(frozen=True)
 class Baseline:
     """The customer's own neutral, clamped so that a face already smiling, closing its
-    eyes or turned cannot lower the bar it will be judged by."""
+    eyes or turned cannot lower the bar it will be judged by; and the levels each gesture
+    is judged by from it."""
 
     smile: float
     blink: float
     yaw: float
+    levels: dict[Step, tuple[float, float]]  # per gesture, (rest ceiling, full level) on value()'s scale
 
     @classmethod
     def measure(cls, gestures: list[Gesture], policy: Policy) -> "Baseline":
@@ -137,21 +139,17 @@ class Baseline:
             return float(statistics.median(values))
 
         yaw_bound = policy.turn_yaw_deg / 2
-        return cls(min(median([g.smile for g in gestures]), policy.neutral_max_smile),
-                   min(median([g.blink for g in gestures]), policy.blink_open),
-                   max(-yaw_bound, min(yaw_bound, median([g.yaw for g in gestures]))))
-
-    def levels(self, policy: Policy) -> dict[Step, tuple[float, float]]:
-        """Per gesture, (rest ceiling, full level) on :meth:`value`'s scale."""
-        p = self
-        return {
-            Step.SMILE: (max(policy.neutral_max_smile, p.smile + policy.neutral_margin),
-                         max(policy.smile_min, p.smile + policy.smile_rise)),
-            Step.BLINK: (max(policy.blink_open, p.blink + policy.blink_open_margin),
-                         max(policy.blink_closed, p.blink + policy.blink_rise)),
+        smile = min(median([g.smile for g in gestures]), policy.neutral_max_smile)
+        blink = min(median([g.blink for g in gestures]), policy.blink_open)
+        yaw = max(-yaw_bound, min(yaw_bound, median([g.yaw for g in gestures])))
+        return cls(smile, blink, yaw, {
+            Step.SMILE: (max(policy.neutral_max_smile, smile + policy.neutral_margin),
+                         max(policy.smile_min, smile + policy.smile_rise)),
+            Step.BLINK: (max(policy.blink_open, blink + policy.blink_open_margin),
+                         max(policy.blink_closed, blink + policy.blink_rise)),
             Step.TURN_LEFT: (policy.turn_yaw_deg / 2, policy.turn_yaw_deg),
             Step.TURN_RIGHT: (policy.turn_yaw_deg / 2, policy.turn_yaw_deg),
-        }
+        })
 
     def value(self, step: Step, g: Gesture) -> float:
         """The signal a gesture moves: smile, blink, or yaw from the neutral's, signed by the side."""
@@ -233,7 +231,6 @@ class Challenge:
     _held: Step | None = None      # the previous step's gesture, to be held until this step's prompt
     _hold_until: float | None = None  # the last step passed: its gesture is held until then
     _excursions: dict = field(default_factory=dict)
-    _levels: dict = field(default_factory=dict)  # the baseline's levels, fixed once it is measured
     _failure: str | None = None
     _timed_out: bool = False
 
@@ -336,7 +333,6 @@ class Challenge:
         self._baseline_frames.append(g)
         if t - self._baseline_start >= self.policy.baseline_s:
             self.baseline = Baseline.measure(self._baseline_frames, self.policy)
-            self._levels = self.baseline.levels(self.policy)
             b = self.baseline
             self.events.append(ChallengeEvent(t, BASELINE, "measured",
                                               f"smile {b.smile:.2f} blink {b.blink:.2f} yaw {b.yaw:+.1f}"))
@@ -346,7 +342,7 @@ class Challenge:
         """Follow every gesture's excursion from rest; the (gesture, onset) completed on this frame."""
         p = self.policy
         completed = []
-        for step, (rest, full) in self._levels.items():
+        for step, (rest, full) in self.baseline.levels.items():
             ex, value = self._excursions[step], self.baseline.value(step, g)
             if value <= rest:
                 if step is Step.BLINK and ex.full_since is not None and not ex.completed:

@@ -89,43 +89,43 @@ class HeadMotion:
         self._box = (0, 0, 0, 0)  # the flow's crop: x0, y0, x1, y1
         self._shape: tuple[int, ...] = ()
 
-    def reset(self, frame: np.ndarray, landmarks: np.ndarray) -> None:
-        """Take this frame's face mesh as the frontal reference."""
+    def reset(self, grey: np.ndarray, landmarks: np.ndarray) -> None:
+        """Take this (grey) frame's face mesh as the frontal reference."""
         points = np.asarray(landmarks)[TRACKED_POINTS, :2]
-        height, width = frame.shape[:2]
+        height, width = grey.shape[:2]
         # Optical flow runs on a crop around the face (a turn moves it by less than its size).
         (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
         margin = FLOW_MARGIN * max(x1 - x0, y1 - y0)
         self._box = (max(int(x0 - margin), 0), max(int(y0 - margin), 0),
                      min(int(x1 + margin) + 1, width), min(int(y1 + margin) + 1, height))
-        self._shape = frame.shape
+        self._shape = grey.shape
         self._reference = np.ascontiguousarray(points - self._box[:2], dtype=np.float32)
         self._tracked = self._reference.copy()
         self._valid = np.ones(len(self._reference), bool)
-        self._grey = self._crop(frame)
+        self._grey = self._crop(grey)
 
-    def _crop(self, frame: np.ndarray) -> np.ndarray:
+    def _crop(self, grey: np.ndarray) -> np.ndarray:
         x0, y0, x1, y1 = self._box
-        return cv2.cvtColor(frame[y0:y1, x0:x1], cv2.COLOR_BGR2GRAY)
+        return np.ascontiguousarray(grey[y0:y1, x0:x1])
 
-    def track(self, frame: np.ndarray) -> float | None:
-        """Follow the reference points into ``frame``; their planar residual (None without a
-        reference, or with fewer than ``MIN_TRACKED_POINTS`` still tracked)."""
-        if self._reference is None or frame.shape != self._shape:
+    def track(self, grey: np.ndarray) -> float | None:
+        """Follow the reference points into the grey frame ``grey``; their planar residual (None
+        without a reference, or with fewer than ``MIN_TRACKED_POINTS`` still tracked)."""
+        if self._reference is None or grey.shape != self._shape:
             return None
-        grey = self._crop(frame)
-        moved, found, _ = cv2.calcOpticalFlowPyrLK(self._grey, grey, self._tracked, None, **_FLOW)
-        back, found_back, _ = cv2.calcOpticalFlowPyrLK(grey, self._grey, moved, None, **_FLOW)
+        crop = self._crop(grey)
+        moved, found, _ = cv2.calcOpticalFlowPyrLK(self._grey, crop, self._tracked, None, **_FLOW)
+        back, found_back, _ = cv2.calcOpticalFlowPyrLK(crop, self._grey, moved, None, **_FLOW)
         round_trip = np.linalg.norm(back - self._tracked, axis=1)
         self._valid &= (found.ravel() == 1) & (found_back.ravel() == 1) & (round_trip <= FLOW_ROUND_TRIP_PX)
-        self._tracked, self._grey = moved, grey
+        self._tracked, self._grey = moved, crop
         if self._valid.sum() < MIN_TRACKED_POINTS:
             return None
         return planar_residual(self._reference[self._valid], self._tracked[self._valid])
 
-    def observe(self, frame: np.ndarray, landmarks: np.ndarray | None, yaw: float,
+    def observe(self, grey: np.ndarray, landmarks: np.ndarray | None, yaw: float,
                 measured: bool = True) -> float | None:
-        """One frame with a face: the planar residual when the head is turned off the front
+        """One (grey) frame with a face: the planar residual when the head is turned off the front
         (None on frontal frames, before any, or without landmarks). measured: the landmarks
         are this frame's (the schedule skips the landmarker on some frames; an earlier frame's
         mesh must not become the frontal reference of this image, while the flow follows every frame)."""
@@ -133,9 +133,9 @@ class HeadMotion:
             return None
         if abs(yaw) <= self._frontal_yaw:
             if measured:
-                self.reset(frame, landmarks)
+                self.reset(grey, landmarks)
             return None
-        return self.track(frame)
+        return self.track(grey)
 
 
 # Lucas-Kanade settings: a 15-pixel window over 3 pyramid levels follows a

@@ -148,7 +148,7 @@ def observe(frames: Iterable[tuple[np.ndarray, float]], policy: Policy,
             between = time.perf_counter()
             if signals is None:
                 continue
-            residual = motion.observe(image, signals.landmarks, signals.yaw)
+            residual = motion.observe(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), signals.landmarks, signals.yaw)
             if timing is not None:
                 check = time.perf_counter() - between
                 timing["landmarker"] = timing.get("landmarker", 0.0) + between - started
@@ -268,9 +268,9 @@ def _end_residual(frames: list[np.ndarray], policy: Policy) -> float | None:
         signals = tracker.process(frames[0], 0.0)
         if signals is None:
             return None
-        motion.reset(frames[0], signals.landmarks)
+        motion.reset(cv2.cvtColor(frames[0], cv2.COLOR_BGR2GRAY), signals.landmarks)
         for frame in frames[1:]:
-            residual = motion.track(frame)
+            residual = motion.track(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY))
     return residual
 
 

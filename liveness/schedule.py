@@ -141,25 +141,29 @@ class EyeWatch:
     """The eyes as the landmarker last saw them, to tell whether a frame can hold a blink's
     closing or opening that the landmarker has not seen.
 
-    :meth:`looked` keeps both eye regions of a frame the landmarker measured, placed by its
-    landmarks; :meth:`changed` compares the same regions of a later frame with them: their
-    mean absolute grey difference, over ``policy.blink_watch_eye_change``, means the lids
-    (or the head, or the light) moved. Comparing with the last look, not the previous frame,
-    lets a slow closing add up until it is seen.
+    :meth:`looked` keeps the frame the landmarker measured and its landmarks; :meth:`changed`
+    compares both eye regions of a later frame, placed by those landmarks, with the same
+    regions of that frame: their mean absolute grey difference, over
+    ``policy.blink_watch_eye_change``, means the lids (or the head, or the light) moved.
+    Comparing with the last look, not the previous frame, lets a slow closing add up until
+    it is seen. The last look's regions are cut only when first compared: outside a blink's
+    watch nothing is asked.
     """
 
     def __init__(self, policy: Policy):
         self._limit = policy.blink_watch_eye_change
+        self._look: tuple[np.ndarray, np.ndarray | None] | None = None  # (grey frame, landmarks)
         self._regions: list[tuple[int, int, int, int]] = []
-        self._patches: np.ndarray | None = None
-        self._shape: tuple[int, ...] = ()
+        self._patches: np.ndarray | None = None  # the last look's regions, once cut
 
     def looked(self, grey: np.ndarray, landmarks: np.ndarray | None) -> None:
-        """The landmarker measured ``grey`` (None: it found no face there)."""
-        self._regions, self._patches, self._shape = [], None, grey.shape
-        if landmarks is None:
-            return
-        height, width = grey.shape[:2]
+        """The landmarker measured ``grey`` (landmarks None: it found no face there)."""
+        self._look, self._patches = (grey, landmarks), None
+
+    def _regions_of(self, shape: tuple[int, ...], landmarks: np.ndarray) -> list[tuple[int, int, int, int]]:
+        """Both eyes' regions in a frame of ``shape`` (none when one is too small to compare)."""
+        height, width = shape[:2]
+        regions = []
         for outer, inner in EYE_CORNERS:
             (x0, y0), (x1, y1) = landmarks[outer, :2], landmarks[inner, :2]
             span = float(np.hypot(x1 - x0, y1 - y0))
@@ -168,10 +172,9 @@ class EyeWatch:
             region = (max(int(cx - half_w), 0), max(int(cy - half_h), 0),
                       min(int(cx + half_w) + 1, width), min(int(cy + half_h) + 1, height))
             if region[2] - region[0] < 2 or region[3] - region[1] < 2:
-                self._regions = []
-                return
-            self._regions.append(region)
-        self._patches = self._cut(grey)
+                return []
+            regions.append(region)
+        return regions
 
     def _cut(self, grey: np.ndarray) -> np.ndarray:
         return np.stack([cv2.resize(grey[y0:y1, x0:x1], EYE_PATCH, interpolation=cv2.INTER_AREA)
@@ -180,6 +183,11 @@ class EyeWatch:
     def changed(self, grey: np.ndarray) -> bool:
         """Whether ``grey``'s eye regions differ from the last look's (True without one, and
         when the frame size changed: a WebRTC sender may scale its video mid-stream)."""
-        if self._patches is None or grey.shape != self._shape:
+        if self._look is None or self._look[1] is None or grey.shape != self._look[0].shape:
             return True
+        if self._patches is None:
+            self._regions = self._regions_of(grey.shape, self._look[1])
+            if not self._regions:
+                return True
+            self._patches = self._cut(self._look[0])
         return float(np.abs(self._cut(grey) - self._patches).mean()) > self._limit

@@ -204,7 +204,7 @@ class VerificationSession:
                 sample = self._check_identity(frame, face, t, due=identity_due)
         usable = signals if face is not None and not several else None
         residual = None if usable is None else \
-            self._head_motion.observe(frame, usable.landmarks, usable.yaw, measured=looks.landmarks)
+            self._head_motion.observe(grey, usable.landmarks, usable.yaw, measured=looks.landmarks)
         status = self._tally.frame(FrameObservation(
             t, face is not None, several,
             None if usable is None else Gesture(float(usable.smile), float(usable.blink), float(usable.yaw)),

@@ -231,7 +231,7 @@ def test_thresholds_are_relative_to_the_customers_own_neutral():
     """A face that rests at blink 0.22 and 6 degrees to its left: its blink and turn are judged from there."""
     rest = Gesture(0.02, 0.22, 6.0)
     baseline = Baseline.measure([rest] * 20, P)
-    levels = baseline.levels(P)
+    levels = baseline.levels
     assert levels[Step.BLINK] == (pytest.approx(0.32), pytest.approx(0.52))
     assert baseline.value(Step.TURN_LEFT, Gesture(0.0, 0.0, 6.0 + P.turn_yaw_deg)) == pytest.approx(P.turn_yaw_deg)
     # Clamped: a face smiling or turned from the start does not lower its own bar.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import cv2
 import numpy as np
 import pytest
 
@@ -53,8 +54,8 @@ def test_a_photo_swung_in_perspective_moves_as_a_plane():
     motion = HeadMotion(P)
     with FaceSignalTracker() as tracker:
         first = tracker.process(frames[0], 0.0)
-        motion.reset(frames[0], first.landmarks)
-        residuals = [motion.track(frame) for frame in frames[1:]]
+        motion.reset(cv2.cvtColor(frames[0], cv2.COLOR_BGR2GRAY), first.landmarks)
+        residuals = [motion.track(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)) for frame in frames[1:]]
     assert all(r is not None for r in residuals), "the flow lost the photo"
     assert max(residuals) < P.planar_residual_min
 
