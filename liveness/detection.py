@@ -43,12 +43,16 @@ class Face:
         """The 15-value row that ``cv2.FaceRecognizerSF.alignCrop`` expects."""
         return np.array([*self.box, *self.landmarks.reshape(-1), self.score], dtype=np.float32)
 
-    def crop(self, image: np.ndarray, scale: float = 1.0) -> np.ndarray:
-        """Square crop of ``scale`` times the box's longer side, padded at borders."""
+    def square(self, scale: float = 1.0) -> tuple[int, int, int, int]:
+        """(x0, y0, x1, y1) of :meth:`crop`'s square, in image pixels (it may reach past the image)."""
         cx, cy = self.center
         side = max(self.box[2], self.box[3]) * scale
-        x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
-        x1, y1 = int(round(cx + side / 2)), int(round(cy + side / 2))
+        return (int(round(cx - side / 2)), int(round(cy - side / 2)),
+                int(round(cx + side / 2)), int(round(cy + side / 2)))
+
+    def crop(self, image: np.ndarray, scale: float = 1.0) -> np.ndarray:
+        """Square crop of ``scale`` times the box's longer side, padded at borders."""
+        x0, y0, x1, y1 = self.square(scale)
         h, w = image.shape[:2]
         pad = [max(0, -y0), max(0, y1 - h), max(0, -x0), max(0, x1 - w)]
         region = image[max(0, y0):min(h, y1), max(0, x0):min(w, x1)]
@@ -174,8 +178,7 @@ def _inside(face: Face, other: Face) -> bool:
 def redetect_around(detector: "FaceDetector", image: np.ndarray, face: Face) -> tuple[Face | None, int]:
     """The face re-detected on a square crop around ``face`` at :data:`CHECK_SIDE` px, upright
     and turned (the best score wins), in the image's pixels, and the turn; None if not found."""
-    side = max(face.box[2], face.box[3]) * CHECK_CROP
-    x0, y0 = round(face.center[0] - side / 2), round(face.center[1] - side / 2)  # as Face.crop
+    x0, y0, _, _ = face.square(CHECK_CROP)
     crop = face.crop(image, CHECK_CROP)
     scale = CHECK_SIDE / crop.shape[0]
     crop = cv2.resize(crop, (CHECK_SIDE, CHECK_SIDE), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)

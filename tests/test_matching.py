@@ -18,7 +18,7 @@ import pytest
 import liveness  # noqa: F401  (native load order)
 from liveness import registry
 from liveness.config import settings
-from liveness.detection import Face, FaceDetector
+from liveness.detection import Face, FaceDetector, redetect_around
 from liveness.documents import render_document
 from liveness.matching import cosine_similarity, enroll_face, main_face, match_reason, shared_embedder
 from liveness.media import read_image
@@ -43,6 +43,32 @@ def enrol(image, detector):
 def obama(detector):
     photo = read_image(VERIFY / "obama" / "1.jpg")
     return photo, enrol(photo, detector)
+
+
+def test_a_face_crop_is_its_square_padded_past_the_image_edges():
+    image = np.random.default_rng(0).integers(1, 256, (120, 160, 3), dtype=np.uint8)
+    inside = Face((50.0, 30.0, 40.0, 50.0), np.zeros((5, 2), np.float32), 0.9)
+    x0, y0, x1, y1 = inside.square(1.2)
+    assert (x1 - x0, y1 - y0) == (60, 60)
+    assert np.array_equal(inside.crop(image, 1.2), image[y0:y1, x0:x1])
+    corner = Face((-10.0, 100.0, 30.0, 30.0), np.zeros((5, 2), np.float32), 0.9)
+    x0, y0, x1, y1 = corner.square(2.0)
+    crop = corner.crop(image, 2.0)
+    assert crop.shape[:2] == (y1 - y0, x1 - x0)
+    assert np.array_equal(crop[:120 - y0, -x0:], image[y0:, :x1])
+    assert not crop[:, :-x0].any() and not crop[120 - y0:].any()  # the padding is black
+
+
+@needs_data
+def test_a_face_re_detected_around_itself_lands_on_itself(detector, obama):
+    photo, reference = obama
+    again, turn = redetect_around(detector, photo, reference.face)
+    assert turn == 0
+    # Back in the photo's pixels: a scale or offset off would miss by far more than YuNet's
+    # own spread between two sizes (up to ~8 % of the face here).
+    tolerance = 0.1 * reference.face.box[2]
+    assert np.allclose(again.box, reference.face.box, atol=tolerance)
+    assert np.allclose(again.landmarks, reference.face.landmarks, atol=tolerance)
 
 
 @needs_data
