@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import cv2
 
-from liveness.store import api_clients, api_sessions, cases, retention, sessions, webhooks
+from liveness.store import api_clients, api_sessions, audit, cases, retention, sessions, webhooks
 from liveness.store.api_schema import ApiSession, WebhookDelivery
 from liveness.store.schema import VerificationSession
 from liveness.store.testing import *  # noqa: F403  (the store fixtures)
@@ -44,6 +44,27 @@ def test_purge_drops_unused_api_sessions_and_finished_deliveries(store, clock):
         assert session.get(ApiSession, done) is not None  # it has a case: kept with it
         assert session.query(WebhookDelivery).count() == 0
     assert api_sessions.settle(store) == 0
+
+
+def test_retention_drops_expired_sessions_document_photos_without_the_api(store, clock):
+    """The API's loop settles documents only while it runs; the purge (a cron job) must too."""
+    client = api_clients.create_client(store, "bank", ["sessions:write"]).client
+    late = _api_session(store, client, "cust-late")
+    waiting = _api_session(store, client, "cust-waiting")
+    clock.advance(minutes=1)
+    assert retention.purge(store, timedelta(days=180), actor="test").documents_dropped == 0  # both still usable
+
+    with store.write() as session:  # only ``late`` has expired by now
+        session.get(ApiSession, late).expires_at = store.now() - timedelta(seconds=1)
+    report = retention.purge(store, timedelta(days=180), actor="test")
+    assert report.documents_dropped == 1
+    with store.read() as session:
+        assert session.get(ApiSession, late).document_sealed is None
+        assert session.get(ApiSession, waiting).document_sealed is not None
+    [event] = [e for e in audit.entries(store) if e.action == "api_session.documents_dropped"]
+    assert (event.actor, event.subject) == ("test", "api_sessions:1")
+    assert retention.purge(store, timedelta(days=180), actor="test").documents_dropped == 0
+    assert audit.verify_chain(store).ok
 
 
 def test_webhooks_go_only_to_the_hosts_the_operator_named(store, monkeypatch):

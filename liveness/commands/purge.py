@@ -15,7 +15,8 @@ def _purge(args) -> int:
     else:
         print(f"deleted the evidence of {report.cases} case(s) ({report.files_deleted} file(s)); "
               f"{report.orphans_deleted} orphan file(s) removed; "
-              f"{report.attempt_records_deleted} old attempt record(s) deleted")
+              f"{report.attempt_records_deleted} old attempt record(s) deleted; "
+              f"{report.documents_dropped} unused document photo(s) dropped")
     return 0
 
 

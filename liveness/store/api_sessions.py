@@ -206,15 +206,19 @@ def session_view(store: Store, session_id: str, client_id: str) -> ApiSessionVie
         return _view(row, case, store.now())
 
 
-def settle(store: Store) -> int:
-    """Drop the document photos no capture will use any more. Returns how many."""
+def settle(store: Store, actor: str = audit.SYSTEM) -> int:
+    """Drop the document photos no capture will use any more (the session expired or has its
+    case), audited when there were any. Returns how many."""
     now = store.now()
     with store.write() as session:
         done = sa.select(Case.session_id).where(Case.session_id == ApiSession.id).exists()
-        return session.execute(
+        dropped = session.execute(
             sa.update(ApiSession).where(ApiSession.document_sealed.is_not(None),
                                         sa.or_(ApiSession.expires_at <= now, done))
             .values(document_sealed=None).execution_options(synchronize_session=False)).rowcount
+        if dropped:
+            audit.append(session, now, actor, "api_session.documents_dropped", f"api_sessions:{dropped}")
+        return dropped
 
 
 def purge_before(session, cutoff: datetime) -> int:

@@ -36,6 +36,7 @@ class PurgeReport:
     orphans_deleted: int
     dry_run: bool
     attempt_records_deleted: int = 0  # attempts, lockouts and unused sessions past the period
+    documents_dropped: int = 0  # API sessions' document photos no capture will use (api_sessions.settle)
 
 
 @dataclass(frozen=True)
@@ -93,8 +94,11 @@ def purge(store: Store, older_than: timedelta, dry_run: bool = False,
         cases += len(batch)
     orphans = sweep_orphans(store)
     records = _purge_attempt_records(store, cutoff, actor)
-    log.info("purged the evidence of %d case(s) and %d attempt record(s)", cases, records)
-    return PurgeReport(cases, files, orphans, False, records)
+    # The API's webhook loop drops them too, but only while the API runs: retention must not depend on it.
+    documents = api_sessions.settle(store, actor)
+    log.info("purged the evidence of %d case(s), %d attempt record(s) and %d document photo(s)",
+             cases, records, documents)
+    return PurgeReport(cases, files, orphans, False, records, documents)
 
 
 def _purge_attempt_records(store: Store, cutoff: datetime, actor: str) -> int:
