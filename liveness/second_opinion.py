@@ -35,6 +35,7 @@ from .documents import render_document
 from .matching import FaceEmbedder
 from .media import read_image
 from .pad import metrics
+from .pad.texture import fit_logistic
 from .policy import DEFAULT_POLICY, Policy
 from .registry import model_path
 
@@ -93,17 +94,6 @@ def _result(scorer: str, pairs: str, genuine: np.ndarray, impostor: np.ndarray) 
                         float(np.mean(genuine <= impostor.max())), metrics.area_under_roc(genuine, impostor))
 
 
-def fit_logistic(features: np.ndarray, labels: np.ndarray, steps: int = 50) -> np.ndarray:
-    """Weights (bias first) of a logistic regression, by Newton's method with a small ridge."""
-    x = np.hstack([np.ones((len(features), 1)), features])
-    w = np.zeros(x.shape[1])
-    for _ in range(steps):
-        p = 1 / (1 + np.exp(-x @ w))
-        hessian = x.T @ (x * (p * (1 - p))[:, None]) + 1e-3 * np.eye(x.shape[1])
-        w -= np.linalg.solve(hessian, x.T @ (p - labels) + 1e-3 * w)
-    return w
-
-
 def _median_ms(call: Callable[[], object], repeats: int) -> tuple[float, float]:
     """(CPU, wall) median milliseconds of ``call``."""
     cpu, wall = [], []
@@ -151,7 +141,8 @@ def evaluate(data_dir: Path, policy: Policy = DEFAULT_POLICY, documents: int = 1
     photo = scores["photo vs photo"]
     stats = {m: (s[~same].mean(), s[~same].std()) for m, (s, same) in photo.items()}
     photo_features = np.stack([photo[m][0] for m in by_model], 1)
-    weights = fit_logistic(photo_features, photo["SFace"][1].astype(float))
+    # The photo pairs are separable: without its ridge (the PAD recipes' default) the weights would diverge.
+    weights, bias = fit_logistic(photo_features, photo["SFace"][1].astype(float), np.ones(len(photo_features)))
     results = []
     for set_name, per_model in scores.items():
         same = per_model["SFace"][1]
@@ -159,7 +150,7 @@ def evaluate(data_dir: Path, policy: Policy = DEFAULT_POLICY, documents: int = 1
         features = np.stack([per_model[m][0] for m in by_model], 1)
         candidates = {**{m: s for m, (s, _) in per_model.items()}, "z-mean fusion": z,
                       "logistic fusion" + (" (fitted here: in-sample)" if set_name == "photo vs photo" else ""):
-                          features @ weights[1:] + weights[0]}
+                          features @ weights + bias}
         results += [_result(name, set_name, s[same], s[~same]) for name, s in candidates.items()]
 
     sample = rows[:timing_faces]
@@ -171,7 +162,7 @@ def evaluate(data_dir: Path, policy: Policy = DEFAULT_POLICY, documents: int = 1
             "dlib_cpu_ms": round(dlib_ms[0] / per_face, 2), "dlib_wall_ms": round(dlib_ms[1] / per_face, 2),
             "dlib_over_sface_cpu": round(dlib_ms[0] / sface_ms[0], 2),
             "dlib_over_sface_wall": round(dlib_ms[1] / sface_ms[1], 2)}
-    return SecondOpinion(results, cost, [float(w) for w in weights])
+    return SecondOpinion(results, cost, [bias, *map(float, weights)])
 
 
 def format_report(result: SecondOpinion) -> str:
