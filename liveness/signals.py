@@ -8,7 +8,10 @@ matrix; the mouth box ("smile rectangle") from the outer-lip landmarks.
 from __future__ import annotations
 
 import atexit
+import logging
 import math
+import queue
+import threading
 import weakref
 from dataclasses import dataclass, field
 
@@ -17,6 +20,8 @@ import numpy as np
 
 from .metrics import timed
 from .registry import model_path
+
+log = logging.getLogger(__name__)
 
 # Outer lip contour of the 478-point face mesh.
 _OUTER_LIP = [61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185]
@@ -100,7 +105,12 @@ class FaceSignalTracker:
         )
         self._landmarker = vision.FaceLandmarker.create_from_options(options)
         self._last_ms = -1
-        _open_trackers.add(self)
+        _open_landmarkers.add(self._landmarker)
+        # A tracker nobody closed (a browser session dropped mid-check) is closed on the closer
+        # thread once collected, never where the collector happens to run (see _open_landmarkers).
+        _start_closer()
+        self._finalizer = weakref.finalize(self, _closing.put, self._landmarker)
+        self._finalizer.atexit = False
 
     @timed("landmarks")
     def process(self, frame_bgr: np.ndarray, timestamp_s: float) -> FaceSignals | None:
@@ -128,7 +138,8 @@ class FaceSignalTracker:
 
     def close(self) -> None:
         if self._landmarker is not None:
-            self._landmarker.close()
+            self._finalizer.detach()
+            _close(self._landmarker)
             self._landmarker = None
 
     def __enter__(self) -> "FaceSignalTracker":
@@ -138,13 +149,50 @@ class FaceSignalTracker:
         self.close()
 
 
-# Trackers still open when the interpreter exits (an app session nobody ended) are
-# closed while MediaPipe can still do it; its own finaliser would run too late and
-# print a traceback.
-_open_trackers: weakref.WeakSet[FaceSignalTracker] = weakref.WeakSet()
+# Every FaceLandmarker not yet closed, held strongly. MediaPipe's own finaliser must never
+# run: its close() waits on a one-thread executor, and when the landmarker is collected in a
+# reference cycle (a session's callbacks make them), the collector has already told that
+# executor's thread to exit, so the wait never ends and blocks the thread that collected,
+# which may be the web server's event loop. Held here, the landmarker, its dispatcher and
+# executor stay out of any garbage until they are closed on purpose.
+_open_landmarkers: set = set()
+_open_lock = threading.Lock()  # held while closing: each landmarker is closed once, by one thread
+# What the collector found, for the closer thread. The finaliser only puts here: it runs wherever
+# the collector does, holding whatever that thread holds, and SimpleQueue.put is safe there.
+_closing: queue.SimpleQueue = queue.SimpleQueue()
+_closer_lock = threading.Lock()
+_closer: threading.Thread | None = None
+
+
+def _close(landmarker) -> None:
+    with _open_lock:
+        if landmarker in _open_landmarkers:
+            landmarker.close()
+            _open_landmarkers.discard(landmarker)
+
+
+def _start_closer() -> None:
+    global _closer
+    with _closer_lock:
+        if _closer is None:
+            _closer = threading.Thread(target=_close_queued, name="landmarker-closer", daemon=True)
+            _closer.start()
+
+
+def _close_queued() -> None:
+    while True:
+        landmarker = _closing.get()
+        try:
+            _close(landmarker)
+        except RuntimeError:
+            if not threading.main_thread().is_alive():
+                return  # the interpreter is exiting: its executors take no more work
+            log.exception("a collected landmarker did not close")
 
 
 @atexit.register
-def _close_open_trackers() -> None:
-    for tracker in list(_open_trackers):
-        tracker.close()
+def _close_open_landmarkers() -> None:
+    """Close what is still open while MediaPipe can still do it (its finaliser would run too
+    late and print a traceback)."""
+    for landmarker in list(_open_landmarkers):
+        _close(landmarker)

@@ -279,10 +279,10 @@ print("SIGNALS", signals is not None)
 """
 
 
-def python(code: str) -> subprocess.CompletedProcess:
+def python(code: str, timeout_s: float = 300) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=PROJECT_ROOT, env=env, timeout=300)
+                          cwd=PROJECT_ROOT, env=env, timeout=timeout_s)
 
 
 @pytest.mark.parametrize("imports", ["import liveness\nimport streamlit_webrtc",
@@ -298,6 +298,44 @@ def test_a_tracker_left_open_is_closed_quietly_at_exit():
     process = python("import liveness\nfrom liveness.signals import FaceSignalTracker\n"
                      "tracker = FaceSignalTracker()\nprint('LEFT OPEN')\n")
     assert process.returncode == 0 and "LEFT OPEN" in process.stdout, process.stderr
+    assert "Traceback" not in process.stderr, process.stderr
+
+
+COLLECTED_IN_A_CYCLE = """
+import gc, time
+import numpy as np
+import liveness
+from liveness import signals
+# The first tracker of a process imports MediaPipe, whose import keeps that call's frames (and so
+# the tracker) alive: a one-off, closed here on purpose so that the ones below can be collected.
+signals.FaceSignalTracker().close()
+class Owner:  # a session whose callbacks refer back to it
+    def __init__(self):
+        self.tracker = signals.FaceSignalTracker()
+        self.me = self
+for i in range(3):
+    owner = Owner()
+    owner.tracker.process(np.zeros((240, 320, 3), np.uint8), 0.1)
+    del owner
+    gc.collect()
+    print("COLLECTED", i, flush=True)
+deadline = time.monotonic() + 30
+while signals._open_landmarkers and time.monotonic() < deadline:
+    time.sleep(0.05)
+print("STILL OPEN", len(signals._open_landmarkers))
+"""
+
+
+def test_a_tracker_collected_in_a_reference_cycle_is_closed_without_blocking_the_collector():
+    """A browser session dropped mid-check leaves its tracker to the garbage collector. MediaPipe's
+    own finaliser then waits forever, on whatever thread collects: it froze the app's server (its
+    event loop collected). The tracker must be closed elsewhere, and closed all the same."""
+    try:
+        process = python(COLLECTED_IN_A_CYCLE, timeout_s=120)
+    except subprocess.TimeoutExpired as timeout:
+        pytest.fail(f"the collecting thread hung; it printed: {timeout.stdout!r}")
+    assert process.returncode == 0, process.stderr
+    assert process.stdout.count("COLLECTED") == 3 and "STILL OPEN 0" in process.stdout, process.stdout
     assert "Traceback" not in process.stderr, process.stderr
 
 
