@@ -100,6 +100,8 @@ TEXT: dict[str, dict[str, str]] = {
     "queue_approve": {"pt": "Aprovar (é o cliente, ao vivo)", "en": "Approve (it is the customer, live)"},
     "queue_reject": {"pt": "Rejeitar (fraude ou outra pessoa)", "en": "Reject (fraud or another person)"},
     "queue_note": {"pt": "Observação (obrigatória)", "en": "Note (required)"},
+    "note_required": {"pt": "Escreva uma observação (de 1 a {max} caracteres): ela fica no registro de auditoria",
+                      "en": "Write a note (1 to {max} characters): it goes into the audit log"},
     "queue_submit": {"pt": "Registrar decisão", "en": "Record decision"},
     "queue_decided": {"pt": "Decisão registrada: {outcome}", "en": "Decision recorded: {outcome}"},
     "queue_evidence": {"pt": "Evidências", "en": "Evidence"},

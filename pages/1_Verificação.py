@@ -106,15 +106,15 @@ if ctx.state.playing and check.verdict is None:
         # browser a page update, and the video overlay already moves with every frame.
         if (status.instruction, status.index, status.finished, remaining) != drawn:
             drawn = (status.instruction, status.index, status.finished, remaining)
-            with progress.container():
+            with progress.container():  # instruction and bar replace the previous ones
                 st.markdown(f"**{tr(status.instruction)}**")
-            if status.prompting:
-                check.prompt_on_page(status.index)  # the window counts from whichever showed it first
-                if not status.finished:
+                if status.prompting and not status.finished:
                     st.progress(status.index / status.total,
                                 text=tr("verify_step_of", index=status.index + 1, total=status.total)
                                 + (f" · {tr('verify_remaining', seconds=remaining)}"
                                    if remaining is not None else ""))
+            if status.prompting:
+                check.prompt_on_page(status.index)  # the window counts from whichever showed it first
         if show_scores and time.monotonic() - speed_drawn_at >= 1.0:
             show_speed(speed_line, check)
             speed_drawn_at = time.monotonic()

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from liveness.store import AlreadyDecided, CaseNotFound, EvidenceError, PermissionDenied
-from liveness.store import cases, reviews
+from liveness.store import audit, cases, reviews
 from ui.cases import store
 from ui.charts import show_timeline
 from ui.common import setup_page, tr
@@ -46,11 +46,13 @@ with summary:
 with decision:
     with st.form(f"decide-{case.id}"):
         outcome = st.radio(tr("decision"), ["approve", "reject"], format_func=lambda o: tr(f"queue_{o}"))
-        note = st.text_area(tr("queue_note"), max_chars=reviews.MAX_NOTE)
+        note = st.text_area(tr("queue_note"), max_chars=audit.MAX_NOTE)
         submitted = st.form_submit_button(tr("queue_submit"), type="primary")
     if submitted:
         try:
             reviews.decide(store(), user, case.id, outcome, note)
+        except audit.NoteRequired:
+            st.error(tr("note_required", max=audit.MAX_NOTE))
         except (ValueError, AlreadyDecided, CaseNotFound, PermissionDenied) as error:
             st.error(str(error))
         else:

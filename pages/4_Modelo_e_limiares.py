@@ -9,7 +9,7 @@ import streamlit as st
 
 from liveness.config import PROJECT_ROOT
 from liveness.store import PermissionDenied
-from liveness.store import policies, reviews
+from liveness.store import audit, policies, reviews
 from liveness.store.policies import PolicyVersionExists
 from ui.cases import store
 from ui.charts import show_error_rates
@@ -80,11 +80,13 @@ else:
 st.subheader(tr("thresholds_save"))
 with st.form("save_policy"):
     version = st.text_input(tr("policy_version"), value=policies.next_version(store()))
-    note = st.text_area(tr("queue_note"))
+    note = st.text_area(tr("queue_note"), max_chars=audit.MAX_NOTE)
     save = st.form_submit_button(tr("thresholds_save_button"), type="primary")
 if save:
     try:
         record = policies.save_policy(store(), candidate.replace(version=version.strip()), user, note)
+    except audit.NoteRequired:
+        st.error(tr("note_required", max=audit.MAX_NOTE))
     except (PolicyVersionExists, PermissionDenied, ValueError) as error:
         st.error(str(error))
     else:

@@ -224,9 +224,13 @@ def test_thresholds_page_is_for_admins_and_saves_a_policy_version(app_store):
     [smile] = [s for s in at.slider if s.label == "Sorriso: intensidade mínima"]
     smile.set_value(0.5).run()
     assert not at.exception
+    expected_version = policies.next_version(app_store)  # the shipped version's last number + 1
+    [save] = [b for b in at.button if b.label == "Salvar versão"]
+    save.click().run()  # the note says why, in the audit log: it is required
+    assert any("Escreva uma observação" in e.value for e in at.error), [e.value for e in at.error]
+    assert policies.next_version(app_store) == expected_version  # nothing saved
     at.text_area[0].input("stricter liveness after the rejected photo case")
     [save] = [b for b in at.button if b.label == "Salvar versão"]
-    expected_version = policies.next_version(app_store)  # the shipped version's last number + 1
     save.click().run()
     assert not at.exception
     current = policies.current_policy(app_store)

@@ -204,6 +204,9 @@ def _run_check(app_url: str, camera_file: Path, document: Path, name: str,
         page.get_by_text("Caso registrado").wait_for(timeout=30_000)
         page.get_by_role("button", name="Fazer nova verificação").wait_for(timeout=30_000)
         _screenshot(page, f"{name}_verdict.png")
+        # Each redraw replaces the step's bar; none is left once the result is up.
+        bars = page.locator('[data-testid="stProgress"]').count()
+        assert bars == 0, f"{bars} progress bar(s) left beside the result"
         text = page.inner_text("body")
         if again:
             page.get_by_role("button", name="Fazer nova verificação").click()

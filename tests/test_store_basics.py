@@ -410,6 +410,10 @@ def test_policy_versions_are_admin_only_and_audited(store):
     stricter = base.replace(version=policies.next_version(store), match_threshold=0.4)
     with pytest.raises(PermissionDenied):
         policies.save_policy(store, stricter, reviewer, "try")
+    for note in ("", "   ", "x" * (audit.MAX_NOTE + 1)):  # why the thresholds changed must be said
+        with pytest.raises(audit.NoteRequired):
+            policies.save_policy(store, stricter, admin, note)
+    assert policies.current_policy(store).created_at is None
     saved = policies.save_policy(store, stricter, admin, "fewer false accepts")
     assert policies.current_policy(store).policy == stricter and saved.created_by == "ana"
     with pytest.raises(policies.PolicyVersionExists):

@@ -34,8 +34,26 @@ GENESIS = "0" * 64
 SYSTEM = "system"
 
 
+MAX_NOTE = 2000  # characters of a person's note on what they did (a decision, a policy)
+
+
 class AuditLogImmutable(RuntimeError):
     """An attempt to change or delete an audit event."""
+
+
+class NoteRequired(ValueError):
+    """A person's act that must say why came without a note, or with one over MAX_NOTE."""
+
+    def __init__(self):
+        super().__init__(f"a note of 1 to {MAX_NOTE} characters is required")
+
+
+def required_note(note: str) -> str:
+    """``note`` stripped; raises NoteRequired when that is empty or longer than MAX_NOTE."""
+    note = note.strip()
+    if not note or len(note) > MAX_NOTE:
+        raise NoteRequired()
+    return note
 
 
 @event.listens_for(AuditEvent, "before_update")

@@ -86,8 +86,10 @@ def next_version(store: Store) -> str:
 
 
 def save_policy(store: Store, policy: Policy, user: UserInfo, note: str) -> PolicyRecord:
-    """Store ``policy`` as the new current version. Raises PermissionDenied, PolicyVersionExists."""
+    """Store ``policy`` as the new current version, with the admin's ``note`` on why. Raises
+    PermissionDenied, PolicyVersionExists, audit.NoteRequired."""
     require_role(user, "admin")
+    note = audit.required_note(note)
     policy = Policy.from_dict(policy.to_dict())  # the same checks as a policy read back
     if policy.version == DEFAULT_POLICY.version:
         raise PolicyVersionExists(f"version {policy.version} is the shipped default: choose a new version")
@@ -100,12 +102,12 @@ def save_policy(store: Store, policy: Policy, user: UserInfo, note: str) -> Poli
             previous = _current(session).policy
             changes = {k: [v, values[k]] for k, v in previous.to_dict().items() if k != "version" and values[k] != v}
             row = PolicyVersion(version=policy.version, digest=policy.digest(), values=values,
-                                note=note.strip(), created_at=now, created_by=user.id)
+                                note=note, created_at=now, created_by=user.id)
             session.add(row)
             session.flush()
             audit.append(session, now, user.username, "policy.saved", f"policy:{policy.version}",
                          {"previous_version": previous.version, "digest": policy.digest(),
-                          "changes": changes, "note": note.strip()})
+                          "changes": changes, "note": note})
     except IntegrityError:
         raise PolicyVersionExists(f"policy version {policy.version} already exists") from None
-    return PolicyRecord(policy, now, user.username, note.strip())
+    return PolicyRecord(policy, now, user.username, note)

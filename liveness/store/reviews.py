@@ -22,7 +22,6 @@ from .schema import Case, Decision
 from .store import Store
 
 OUTCOMES = {"approve": "approved", "reject": "rejected"}
-MAX_NOTE = 2000
 
 
 class AlreadyDecided(Exception):
@@ -52,9 +51,7 @@ def decide(store: Store, user: UserInfo, case_id: str, outcome: str, note: str) 
     require_role(user, "reviewer", "admin")
     if outcome not in OUTCOMES:
         raise ValueError("outcome must be 'approve' or 'reject'")
-    note = note.strip()
-    if not note or len(note) > MAX_NOTE:
-        raise ValueError(f"a note of 1 to {MAX_NOTE} characters is required")
+    note = audit.required_note(note)
     now = store.now()
     try:
         with store.write() as session:
