@@ -26,7 +26,12 @@ VIDEO_KINDS = ("mp4", "webm", "avi", "mjpeg")
 
 
 class MediaError(ValueError):
-    """Input that cannot be used, with a reason for the user."""
+    """Input that cannot be used, with a reason for the user: ``str()`` in English (CLI, API,
+    logs); ``code`` and ``values`` for a page to say it in the user's language (``media_<code>``)."""
+
+    def __init__(self, message: str, code: str, **values):
+        super().__init__(message)
+        self.code, self.values = code, values
 
 
 def sniff(head: bytes) -> str | None:
@@ -64,14 +69,15 @@ def _read_bytes(source: bytes | str | Path, limit: int) -> bytes:
     else:
         path = Path(source)
         if not path.is_file():
-            raise MediaError(f"file not found: {path}")
+            raise MediaError(f"file not found: {path}", "not_found")
         if path.stat().st_size > limit:
-            raise MediaError(f"file too large: {path.stat().st_size} bytes (limit {limit})")
+            raise MediaError(f"file too large: {path.stat().st_size} bytes (limit {limit})", "file_too_large",
+                             limit_mb=limit // 1_000_000)
         data = path.read_bytes()
     if not data:
-        raise MediaError("empty file")
+        raise MediaError("empty file", "empty")
     if len(data) > limit:
-        raise MediaError(f"file too large: {len(data)} bytes (limit {limit})")
+        raise MediaError(f"file too large: {len(data)} bytes (limit {limit})", "file_too_large", limit_mb=limit // 1_000_000)
     return data
 
 
@@ -84,7 +90,7 @@ def image_size(data: bytes) -> tuple[int, int]:
         with Image.open(io.BytesIO(data)) as im:
             return im.size
     except Exception as exc:  # Pillow raises many types for corrupt headers
-        raise MediaError(f"unreadable image: {exc.__class__.__name__}") from None
+        raise MediaError(f"unreadable image: {exc.__class__.__name__}", "corrupt_image") from None
 
 
 def read_image(source: bytes | str | Path, max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
@@ -92,13 +98,15 @@ def read_image(source: bytes | str | Path, max_pixels: int = MAX_IMAGE_PIXELS) -
     data = _read_bytes(source, MAX_UPLOAD_BYTES)
     kind = sniff(data[:16])
     if kind not in IMAGE_KINDS:
-        raise MediaError(f"not a supported image (JPEG, PNG, WebP, BMP); content looks like {kind or 'unknown data'}")
+        raise MediaError(f"not a supported image (JPEG, PNG, WebP, BMP); content looks like {kind or 'unknown data'}",
+                         "unsupported_image")
     width, height = image_size(data)
     if width * height > max_pixels:
-        raise MediaError(f"image too large: {width}x{height} pixels (limit {max_pixels // 1_000_000} MP)")
+        raise MediaError(f"image too large: {width}x{height} pixels (limit {max_pixels // 1_000_000} MP)",
+                         "image_too_large", width=width, height=height, limit_mp=max_pixels // 1_000_000)
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     if image is None or image.size == 0:
-        raise MediaError("corrupt image: it could not be decoded")
+        raise MediaError("corrupt image: it could not be decoded", "corrupt_image")
     return image
 
 
@@ -123,7 +131,7 @@ def jpeg_round_trip(image: np.ndarray, quality: int) -> np.ndarray:
     """The BGR image as a lossy camera, stream or print shop would deliver it: JPEG at ``quality``."""
     ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
     if not ok:
-        raise MediaError("JPEG encoding failed")
+        raise MediaError("JPEG encoding failed", "corrupt_image")
     return cv2.imdecode(encoded, cv2.IMREAD_COLOR)
 
 
@@ -131,16 +139,17 @@ def _open_container(path: Path):
     import av
 
     if not path.is_file():
-        raise MediaError(f"file not found: {path}")
+        raise MediaError(f"file not found: {path}", "not_found")
     with path.open("rb") as f:
         head = f.read(16)
     if not head:
-        raise MediaError("empty file")
+        raise MediaError("empty file", "empty")
     kind = sniff(head)
     if kind == "jpeg":
         kind = "mjpeg"
     if kind not in VIDEO_KINDS:
-        raise MediaError(f"not a supported video (MP4, MOV, WebM, AVI, MJPEG); content looks like {kind or 'unknown data'}")
+        raise MediaError(f"not a supported video (MP4, MOV, WebM, AVI, MJPEG); content looks like {kind or 'unknown data'}",
+                         "unsupported_video")
     try:
         # Metadata tags are untrusted text: undecodable bytes are replaced, not raised. A raw
         # MJPEG stream carries no timing: read it at 30 frames/s, as Chromium's fake camera
@@ -148,13 +157,13 @@ def _open_container(path: Path):
         container = av.open(str(path), metadata_errors="replace", **(
             {"format": "mjpeg", "options": {"framerate": "30"}} if kind == "mjpeg" else {}))
     except av.FFmpegError as exc:
-        raise MediaError(f"unreadable video: {exc.__class__.__name__}") from None
+        raise MediaError(f"unreadable video: {exc.__class__.__name__}", "corrupt_video") from None
     if not container.streams.video:
         container.close()
-        raise MediaError("the file has no video track")
+        raise MediaError("the file has no video track", "no_video_track")
     if container.streams.video[0].codec_context is None:  # e.g. truncated before its codec parameters
         container.close()
-        raise MediaError("unreadable video: its codec is unknown or its header is cut short")
+        raise MediaError("unreadable video: its codec is unknown or its header is cut short", "corrupt_video")
     return kind, container
 
 
@@ -190,20 +199,22 @@ def iter_video(source: str | Path, max_frames: int = MAX_VIDEO_FRAMES,
         fps = _frame_rate(stream)
         width, height = stream.codec_context.width, stream.codec_context.height
         if width * height > max_pixels:
-            raise MediaError(f"video too large: {width}x{height} (limit {max_pixels} pixels per frame)")
+            raise MediaError(f"video too large: {width}x{height} (limit {max_pixels} pixels per frame)",
+                             "video_too_large", width=width, height=height)
         index = 0
         try:
             for frame in container.decode(stream):
                 if index >= max_frames:
                     break
                 if frame.width * frame.height > max_pixels:
-                    raise MediaError(f"video too large: {frame.width}x{frame.height}")
+                    raise MediaError(f"video too large: {frame.width}x{frame.height}", "video_too_large",
+                                     width=frame.width, height=frame.height)
                 ts = float(frame.pts * frame.time_base) if frame.pts is not None and frame.time_base else index / fps
                 yield VideoFrame(index, ts, frame.to_ndarray(format="bgr24"))
                 index += 1
         except av.FFmpegError as exc:
             if index == 0:
-                raise MediaError(f"corrupt video: {exc.__class__.__name__}") from None
+                raise MediaError(f"corrupt video: {exc.__class__.__name__}", "corrupt_video") from None
             # a truncated tail keeps the frames decoded so far
         if index == 0:
-            raise MediaError("the video has no decodable frame")
+            raise MediaError("the video has no decodable frame", "corrupt_video")

@@ -16,7 +16,7 @@ from liveness.store import LockedOut, SessionRefused
 from ui.app_config import app_config
 from ui.cases import open_grant, record, store
 from ui.charts import show_timeline
-from ui.common import lang as current_lang, setup_page, tr
+from ui.common import lang as current_lang, media_error_text, setup_page, tr
 from ui.login import require_user
 from ui.verdict_view import show_verdict
 
@@ -39,7 +39,10 @@ if run:
     try:
         document_image = read_image(document.getvalue()) if document is not None else None
         script = load_script(script_text, script_key()) if script_text.strip() else None
-    except (MediaError, ScriptError) as error:
+    except MediaError as error:
+        st.error(media_error_text(error))
+        st.stop()
+    except ScriptError as error:
         st.error(str(error))
         st.stop()
     bar = st.progress(0.0, text=tr("replay_running"))
@@ -60,7 +63,7 @@ if run:
                                    lang=current_lang(), show_scores=True, script=script)
         except MediaError as error:
             bar.empty()
-            st.error(str(error))
+            st.error(media_error_text(error))
             st.stop()
         annotated = outcome.annotated_path.read_bytes() if outcome.annotated_path else None
     bar.empty()

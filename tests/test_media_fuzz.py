@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 import liveness  # noqa: F401
 from liveness import media
+from liveness.i18n import LANGUAGES, t
 from liveness.media import MediaError
 
 MAGICS = [b"\xff\xd8\xff\xe0", b"\x89PNG\r\n\x1a\n", b"RIFF\x00\x00\x00\x00WEBP", b"RIFF\x00\x00\x00\x00AVI ",
@@ -61,11 +62,19 @@ def real_videos() -> dict[str, bytes]:
                 for suffix, codec in VIDEO_FORMATS.items()}
 
 
+def said_in_every_language(error: MediaError) -> None:
+    """The pages show ``media_<code>`` in the user's language, filled with the error's values."""
+    assert str(error)
+    for lang in LANGUAGES:
+        text = t(f"media_{error.code}", lang, **error.values)
+        assert text != f"media_{error.code}" and "{" not in text, (error.code, lang)
+
+
 def decode_image(data: bytes) -> None:
     try:
         image = media.read_image(data)
     except MediaError as error:
-        assert str(error)
+        said_in_every_language(error)
         return
     assert image.ndim == 3 and image.shape[2] == 3 and image.dtype == np.uint8
 
@@ -76,7 +85,7 @@ def decode_video(path: Path, data: bytes) -> None:
         info = media.probe_video(path)
         frames = list(media.iter_video(path, max_frames=30))
     except MediaError as error:
-        assert str(error)
+        said_in_every_language(error)
         return
     assert info.width > 0 and 0 < len(frames) <= 30
     assert all(f.image.ndim == 3 and f.image.shape[2] == 3 for f in frames)
@@ -152,8 +161,9 @@ def _bmp_bomb(width: int, height: int) -> bytes:
 @pytest.mark.parametrize("bomb", [_png_bomb, _jpeg_bomb, _bmp_bomb])
 @pytest.mark.parametrize("size", [(65_000, 65_000), (65_000, 700), (7_000, 6_000)])
 def test_decompression_bombs_are_refused_before_decoding(bomb, size):
-    with pytest.raises(MediaError, match="too large"):
+    with pytest.raises(MediaError, match="too large") as raised:
         media.read_image(bomb(*size))
+    said_in_every_language(raised.value)
 
 
 @FUZZ
@@ -162,16 +172,18 @@ def test_any_declared_png_size_is_read_from_the_header_and_checked(width, height
     data = _png_bomb(width, height)
     assert media.image_size(data) == (width, height)
     if width * height > media.MAX_IMAGE_PIXELS:
-        with pytest.raises(MediaError, match="too large"):
+        with pytest.raises(MediaError, match="too large") as raised:
             media.read_image(data)
+        said_in_every_language(raised.value)
 
 
 def test_text_named_mp4_is_refused(tmp_path):
     fake = tmp_path / "video.mp4"
     fake.write_text("this is not a video, whatever its name says\n")
     for read in (media.probe_video, lambda p: list(media.iter_video(p))):
-        with pytest.raises(MediaError, match="not a supported video"):
+        with pytest.raises(MediaError, match="not a supported video") as raised:
             read(fake)
+        said_in_every_language(raised.value)
 
 
 def test_an_image_named_mp4_is_read_as_what_it_is(tmp_path):
@@ -184,17 +196,20 @@ def test_empty_and_missing_files(tmp_path):
     empty = tmp_path / "empty.mp4"
     empty.write_bytes(b"")
     for read in (media.probe_video, lambda p: list(media.iter_video(p)), media.read_image):
-        with pytest.raises(MediaError):
+        with pytest.raises(MediaError) as raised:
             read(empty)
-        with pytest.raises(MediaError, match="not found"):
+        said_in_every_language(raised.value)
+        with pytest.raises(MediaError, match="not found") as raised:
             read(tmp_path / "missing.mp4")
+        said_in_every_language(raised.value)
 
 
 @pytest.mark.parametrize("suffix", sorted(VIDEO_FORMATS))
 def test_a_video_without_frames_is_refused(tmp_path, suffix):
     empty = _video(tmp_path / f"empty.{suffix}", 0, VIDEO_FORMATS[suffix])
-    with pytest.raises(MediaError):
+    with pytest.raises(MediaError) as raised:
         list(media.iter_video(empty))
+    said_in_every_language(raised.value)
 
 
 def test_every_real_format_decodes(tmp_path):
@@ -214,18 +229,21 @@ def test_long_videos_are_capped(tmp_path):
 
 def test_oversized_uploads_are_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(media, "MAX_UPLOAD_BYTES", 1000)
-    with pytest.raises(MediaError, match="too large"):
+    with pytest.raises(MediaError, match="too large") as raised:
         media.read_image(REAL_IMAGES["bmp"])
+    said_in_every_language(raised.value)
     path = tmp_path / "big.png"
     path.write_bytes(REAL_IMAGES["bmp"])
-    with pytest.raises(MediaError, match="too large"):
+    with pytest.raises(MediaError, match="too large") as raised:
         media.read_image(path)
+    said_in_every_language(raised.value)
 
 
 def test_video_frames_over_the_pixel_limit_are_refused(tmp_path):
     video = _video(tmp_path / "big.mp4", 3)
-    with pytest.raises(MediaError, match="too large"):
+    with pytest.raises(MediaError, match="too large") as raised:
         list(media.iter_video(video, max_pixels=64 * 48 - 1))
+    said_in_every_language(raised.value)
 
 
 def test_raw_mjpeg_is_timed_like_the_fake_camera(tmp_path):

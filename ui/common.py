@@ -6,6 +6,7 @@ import streamlit as st
 
 from liveness.config import settings
 from liveness.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
+from liveness.media import MediaError
 
 from .app_config import app_config
 
@@ -36,6 +37,11 @@ def set_lang(value: str) -> None:
 def tr(key: str, **values) -> str:
     """``key`` in the session's language."""
     return t(key, lang(), **values)
+
+
+def media_error_text(error: MediaError) -> str:
+    """Why a file cannot be used, in the session's language."""
+    return tr(f"media_{error.code}", **error.values)
 
 
 def _remember_language() -> None:

@@ -12,7 +12,7 @@ from liveness.media import MediaError, read_image
 from liveness.store.api_sessions import Capture
 
 from .app_config import AppConfig
-from .common import tr
+from .common import media_error_text, tr
 from .resources import document_enroller
 
 
@@ -22,7 +22,7 @@ def _enrolled(digest: str, data: bytes, config: AppConfig) -> EnrolledFace:
         try:
             image = read_image(data)
         except MediaError as error:
-            st.error(str(error))
+            st.error(media_error_text(error))
             st.stop()
         enrolled = document_enroller(config.policy.detection_score).enroll(image, config.policy)
         st.session_state.update(document_digest=digest, document=enrolled, document_image=image)
