@@ -126,6 +126,10 @@ TEXT: dict[str, dict[str, str]] = {
     # Modelo e limiares.
     "thresholds_title": {"pt": "Modelo e limiares", "en": "Model and thresholds"},
     "thresholds_models": {"pt": "Modelos e avaliação", "en": "Models and evaluation"},
+    "evaluation_recipe": {"pt": "{recipe}: ACER médio {mean_acer}, pior {worst} ({worst_acer}); AUC médio {mean_auc}. Cada linha: a fonte deixada de fora, avaliada por um modelo que nunca a viu.",
+                          "en": "{recipe}: mean ACER {mean_acer}, worst {worst} ({worst_acer}); mean AUC {mean_auc}. Each row: the source left out, scored by a model that never saw it."},
+    "evaluation_source": {"pt": "Fonte deixada de fora", "en": "Source left out"},
+    "evaluation_threshold": {"pt": "Limiar", "en": "Threshold"},
     "thresholds_no_evaluation": {"pt": "Nenhum resultado de avaliação em models/passive/ ainda", "en": "No evaluation results in models/passive/ yet"},
     "thresholds_whatif": {"pt": "E se? Limiares sobre os casos já rotulados", "en": "What if? Thresholds over past labelled cases"},
     "thresholds_no_labels": {"pt": "Ainda não há casos rotulados pelos analistas", "en": "No case labelled by reviewers yet"},

@@ -15,11 +15,10 @@ from ui.cases import store
 from ui.charts import show_error_rates
 from ui.common import setup_page, tr
 from ui.login import require_user
-from ui.model_info import models_table
+from ui.model_info import evaluation_tables, models_table
 from ui.whatif import CONTROLS, passive_sweep, rates, redecide, replay_key
 
 PASSIVE_DIR = PROJECT_ROOT / "models" / "passive"
-HEADLINE = ("apcer", "bpcer", "acer", "eer", "auc", "threshold", "bpcer_at_apcer_1pct", "bpcer_at_apcer_5pct")
 
 setup_page("thresholds_title", "📈")
 user = require_user("admin")
@@ -34,10 +33,10 @@ if not evaluations:
     st.info(tr("thresholds_no_evaluation"))
 for folder in evaluations:
     st.markdown(f"**{folder.name}**")
-    report = json.loads((folder / "report.json").read_text())
-    # A one-class evaluation (live clips only) has no APCER, ACER, EER or AUC: a dash, not "None".
-    st.dataframe(pd.DataFrame([{k: "—" if report[k] is None else report[k] for k in HEADLINE if k in report}]),
-                 hide_index=True)
+    for caption, table in evaluation_tables(json.loads((folder / "report.json").read_text())):
+        if caption:
+            st.caption(caption)
+        st.dataframe(table, hide_index=True)
     columns = st.columns(3)
     for index, plot in enumerate(sorted(folder.glob("*.png"))):
         columns[index % 3].image(str(plot), caption=plot.stem, width="stretch")

@@ -219,7 +219,14 @@ def test_thresholds_page_is_for_admins_and_saves_a_policy_version(app_store):
     assert not at.exception
     assert any(m.label == "APCER" for m in at.metric)  # a labelled case exists
     # The case the queue test labelled was recorded with its trace: it is replayed, not approximated.
-    assert "Redecididos exatamente: 1." in at.caption[0].value
+    assert any("Redecididos exatamente: 1." in c.value for c in at.caption)
+    # The results across sources, one row per source left out, each recipe with its summary.
+    summaries = [c.value for c in at.caption if "Cada linha: a fonte deixada de fora" in c.value]
+    per_source = [d.value for d in at.dataframe if "Fonte deixada de fora" in d.value.columns]
+    assert summaries and len(per_source) == len(summaries)
+    for table in per_source:  # rates in percent; a dash for a source with one class only
+        assert len(table) >= 5 and table["ACER"].str.endswith(" %").sum() >= len(table) - 1
+        assert all(v == "—" or v.endswith(" %") for v in table["ACER"])
     at.slider[0].set_value(0.6).run()
     [smile] = [s for s in at.slider if s.label == "Sorriso: intensidade mínima"]
     smile.set_value(0.5).run()

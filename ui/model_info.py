@@ -1,4 +1,5 @@
-"""Which models the app runs with: the third-party files and the shipped passive CNN."""
+"""Which models the app runs with (the third-party files and the shipped passive CNN), and the
+passive model's evaluation reports as tables."""
 
 from __future__ import annotations
 
@@ -27,3 +28,39 @@ def models_table() -> pd.DataFrame:
                  "version": passive_version or "—",
                  tr("model_status"): tr("model_ready" if passive_version else "model_missing")})
     return pd.DataFrame(rows)
+
+
+RATES = ("apcer", "bpcer", "acer", "eer", "bpcer_at_apcer_1pct", "bpcer_at_apcer_5pct")
+LABELS = {"bpcer_at_apcer_1pct": "BPCER @ APCER 1 %", "bpcer_at_apcer_5pct": "BPCER @ APCER 5 %"}
+
+
+def _cell(key: str, value) -> str:
+    """Rates in percent, AUC and thresholds as they are; a dash where a one-class set has none."""
+    if value is None:
+        return "—"
+    return f"{100 * value:.1f} %" if key in RATES else f"{value:.3f}"
+
+
+def _rates(values: dict, keys: tuple[str, ...]) -> dict:
+    def label(key: str) -> str:
+        return LABELS.get(key) or (key.upper() if key in (*RATES, "auc") else tr(f"evaluation_{key}"))
+
+    return {label(key): _cell(key, values[key]) for key in keys if key in values}
+
+
+def evaluation_tables(report: dict) -> list[tuple[str | None, pd.DataFrame]]:
+    """The tables of one ``report.json``: (caption, table) for each recipe of a leave-one-source-out
+    run (one row per source left out: scored by a model that never saw it), else its headline rates."""
+    if "recipes" not in report:
+        return [(None, pd.DataFrame([_rates(report, (*RATES, "auc", "threshold"))]))]
+    tables = []
+    for recipe in report["recipes"]:
+        summary = recipe["summary"]
+        caption = tr("evaluation_recipe", recipe=recipe["recipe"], mean_acer=_cell("acer", summary["mean_acer"]),
+                     worst=summary["worst_acer"]["source"], worst_acer=_cell("acer", summary["worst_acer"]["value"]),
+                     mean_auc=_cell("auc", summary["mean_auc"]))
+        rows = [{tr("evaluation_source"): row["source"],
+                 **_rates(row, ("apcer", "bpcer", "acer", "eer", "auc", "threshold"))}
+                for row in recipe["per_source"]]
+        tables.append((caption, pd.DataFrame(rows)))
+    return tables
