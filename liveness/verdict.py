@@ -79,10 +79,14 @@ def scores_of(m: SessionMeasurements, policy: Policy) -> dict[str, float | int |
 def reasons_for(m: SessionMeasurements, policy: Policy, scores: dict) -> list[str]:
     """Every reason the session must go to review (``scores`` from :func:`scores_of`); empty means accepted."""
     reasons: list[str] = []
-    if m.frames < MIN_FRAMES:
-        reasons.append("too_few_frames")
-    elif m.frames / max(m.duration_s, 1e-9) < policy.min_analysed_fps:
-        reasons.append("insufficient_frames")  # enough frames, too sparse in time (too_few_frames explains fewer)
+    # A challenge that failed stops the session at once: its few frames are the stop's
+    # consequence, not a second finding against the customer (the failure is the reason).
+    stopped_by_failure = m.challenge_failure is not None
+    if not stopped_by_failure:
+        if m.frames < MIN_FRAMES:
+            reasons.append("too_few_frames")
+        elif m.frames / max(m.duration_s, 1e-9) < policy.min_analysed_fps:
+            reasons.append("insufficient_frames")  # enough frames, too sparse in time (too_few_frames explains fewer)
     if m.frames_with_face == 0:
         reasons.append("no_face")
     if scores["multiple_face_fraction"] > MULTIPLE_FACES_MAX_FRACTION:
@@ -108,7 +112,8 @@ def reasons_for(m: SessionMeasurements, policy: Policy, scores: dict) -> list[st
     if not m.passive_available:
         reasons.append("passive_unavailable")
     elif scores["passive_frames"] < policy.passive_min_frames:  # the model is there; too few faces scored
-        reasons.append("passive_too_few_frames")
+        if not stopped_by_failure:
+            reasons.append("passive_too_few_frames")
     elif scores["passive"] < policy.passive_threshold:
         reasons.append("spoof_suspected")
     if m.frames_with_face and scores["quality_fraction"] < policy.min_quality_fraction:

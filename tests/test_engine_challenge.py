@@ -399,6 +399,17 @@ def test_every_reason_has_a_case_and_plain_words_in_each_language():
     assert [r for r in REASONS if set(TEXT.get(r, {})) != set(LANGUAGES)] == []
 
 
+def test_a_session_the_system_stopped_is_not_also_blamed_for_being_short():
+    """A failed challenge ends the session at once (a face that does not match the document
+    after 0.6 s): its few frames and passive scores follow from the stop, so only the stop's
+    reason is given, not "video too short" as if the customer had left."""
+    stopped = good_measurements(frames=5, frames_with_face=5, quality_ok_frames=5, duration_s=0.6,
+                                passive_scores=[0.9], challenge_failure="document_mismatch")
+    assert verdict_of(stopped).reasons == ("document_mismatch",)
+    short = good_measurements(frames=5, frames_with_face=5, quality_ok_frames=5, duration_s=0.6, passive_scores=[0.9])
+    assert {"too_few_frames", "passive_too_few_frames"} <= set(verdict_of(short).reasons)
+
+
 def test_accepted_only_with_no_reason():
     verdict = verdict_of(good_measurements())
     assert verdict.decision == ACCEPTED and verdict.accepted and verdict.reasons == ()
