@@ -75,6 +75,8 @@ TEXT: dict[str, dict[str, str]] = {
     "decision": {"pt": "Decisão", "en": "Decision"},
     "reasons": {"pt": "Motivos", "en": "Reasons"},
     "scores": {"pt": "Pontuações", "en": "Scores"},
+    "score_name": {"pt": "Medida", "en": "Measure"},
+    "score_value": {"pt": "Valor", "en": "Value"},
     "versions": {"pt": "Versões", "en": "Versions"},
     "store_unavailable": {"pt": "Banco de casos indisponível: {error}", "en": "Case store unavailable: {error}"},
     # Replay.

@@ -2,7 +2,6 @@
 
 import ui  # noqa: F401  (engine first: native load order)
 
-import pandas as pd
 import streamlit as st
 
 from liveness.store import AlreadyDecided, CaseNotFound, EvidenceError, PermissionDenied
@@ -11,6 +10,7 @@ from ui.cases import store
 from ui.charts import show_timeline
 from ui.common import setup_page, tr
 from ui.login import require_user
+from ui.verdict_view import scores_table
 
 setup_page("queue_title", "🗂️")
 user = require_user("reviewer", "admin")
@@ -38,8 +38,7 @@ with summary:
     st.markdown(f"**{tr('reasons')}**")
     st.markdown("\n".join(f"- {tr(reason)}" for reason in case.reasons) or "—")
     st.markdown(f"**{tr('scores')}**")
-    st.dataframe(pd.DataFrame([{"score": k, "value": v} for k, v in case.scores.items() if v is not None]),
-                 hide_index=True, width="stretch")
+    st.dataframe(scores_table(case.scores), hide_index=True, width="stretch")
     st.caption(f"{tr('policy_version')}: {case.policy_version} ({case.policy_digest}) · "
                f"{tr('versions')}: " + ", ".join(f"{k}={v}" for k, v in case.model_versions.items()))
 

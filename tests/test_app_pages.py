@@ -202,6 +202,9 @@ def test_queue_lists_review_cases_and_records_a_decision(app_store):
     at = page("queue", auth.get_user(app_store, "rita")).run()
     assert not at.exception
     assert f"{len(queue)} caso(s)" in at.caption[0].value
+    [scores] = [d.value for d in at.dataframe if "Medida" in d.value.columns]  # a table, not raw JSON
+    decimals = [len(repr(v).split(".")[1]) for v in scores["Valor"] if isinstance(v, float)]
+    assert len(scores) > 3 and decimals and max(decimals) <= 3
     at.radio[0].set_value("reject")
     at.text_area[0].input("printed photo held up to the camera")
     [submit] = [b for b in at.button if b.label == "Registrar decisão"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from liveness.verdict import Verdict
@@ -25,6 +26,15 @@ def show_verdict(verdict: Verdict, show_scores: bool, customer: bool = False) ->
         st.markdown("\n".join(f"- {tr(reason)}" for reason in verdict.reasons))
     if show_scores:
         with st.expander(tr("scores"), expanded=not customer):
-            st.json({key: value for key, value in verdict.scores.items() if value is not None})
-            st.caption(f"{tr('policy_version')}: {verdict.policy_version} ({verdict.policy_digest})")
-            st.json(verdict.model_versions, expanded=False)
+            st.dataframe(scores_table(verdict.scores), hide_index=True, width="stretch")
+            st.caption(f"{tr('policy_version')}: {verdict.policy_version} ({verdict.policy_digest}) · "
+                       f"{tr('versions')}: " + ", ".join(f"{k}={v}" for k, v in verdict.model_versions.items()))
+
+
+def scores_table(scores: dict) -> pd.DataFrame:
+    """A verdict's scores as (name, value) rows, numbers to 3 decimals, those not measured left out."""
+    def shown(value):
+        return round(value, 3) if isinstance(value, float) else value
+
+    return pd.DataFrame([{tr("score_name"): name, tr("score_value"): shown(value)}
+                         for name, value in scores.items() if value is not None and not isinstance(value, dict)])
