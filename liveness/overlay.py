@@ -52,12 +52,20 @@ def _text_weights(text: str, size: int) -> tuple[np.ndarray, np.ndarray]:
     return coverage, 1.0 - coverage
 
 
+SMALLEST_TEXT = 11  # px: still legible on a phone
+
+
 def put_text(image: np.ndarray, text: str, origin: tuple[int, int], size: int = 20,
              color=WHITE, background=DARK) -> None:
-    """Draw ``text`` (any Unicode) in place, on a filled band, top-left at ``origin``."""
-    coverage, uncovered = _text_weights(text, size)
+    """Draw ``text`` (any Unicode) in place, on a filled band, top-left at ``origin``; smaller
+    than ``size`` when it would not fit the image's width (a small recording, a long prompt)."""
     ox, oy = origin
     h, w = image.shape[:2]
+    coverage, uncovered = _text_weights(text, size)
+    room = w - ox - 2
+    if coverage.shape[1] > room and size > SMALLEST_TEXT:
+        size = max(SMALLEST_TEXT, int(size * room / coverage.shape[1]))
+        coverage, uncovered = _text_weights(text, size)
     x0, y0 = max(0, ox), max(0, oy)
     x1, y1 = min(w, ox + coverage.shape[1]), min(h, oy + coverage.shape[0])
     if x1 <= x0 or y1 <= y0:
@@ -146,8 +154,8 @@ def draw_frame(frame: np.ndarray, result, lang: str = DEFAULT_LANGUAGE, show_sco
             _live_bar(out, result.passive_score, policy.passive_threshold, lang)
         s = result.signals
         if s is not None:
-            parts = [f"smile {s.smile:.2f}", f"blink {s.blink:.2f}", f"yaw {s.yaw:+.0f}"]
+            line = t("overlay_signals", lang, smile=s.smile, blink=s.blink, yaw=s.yaw)
             if result.similarity is not None:
-                parts.append(f"sim {result.similarity:.2f}")
-            put_text(out, "  ".join(parts), (10, out.shape[0] - 62), 13)
+                line += "  " + t("overlay_similarity", lang, similarity=result.similarity)
+            put_text(out, line, (10, out.shape[0] - 62), 13)
     return out

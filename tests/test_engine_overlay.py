@@ -40,3 +40,15 @@ def test_cached_rendering_draws_the_same_pixels_again():
     put_text(first, "2/3  Pisque  4s", (5, 5), 20)
     put_text(second, "2/3  Pisque  4s", (5, 5), 20)
     assert np.array_equal(first, second) and not np.array_equal(first, _grey())
+
+
+def test_a_prompt_wider_than_the_frame_is_drawn_smaller_to_fit():
+    """A 400 px recording on the Replay page: the whole prompt is shown, not cut at the edge."""
+    prompt = "1/3  Olhe para a câmera, rosto neutro  8s"
+    narrow = np.full((300, 400, 3), 128, np.uint8)
+    put_text(narrow, prompt, (10, 10), 22)
+    right = np.argwhere((narrow != 128).any(axis=2))[:, 1].max()
+    assert right < 399  # the band ends inside the frame
+    wide = np.full((300, 1000, 3), 128, np.uint8)
+    put_text(wide, prompt, (10, 10), 22)
+    assert np.argwhere((wide != 128).any(axis=2))[:, 1].max() > 400  # at its own size, it would not fit
