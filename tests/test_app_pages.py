@@ -73,9 +73,13 @@ def test_home_shows_models_policy_and_switches_language(app_store):
     assert not at.exception
     assert at.title[0].value == "Verificação de identidade facial"
     assert at.metric[0].value == policies.current_policy(app_store).version
-    assert "yunet" in at.dataframe[0].value.iloc[:, 0].tolist()
+    models = at.dataframe[0].value
+    assert "yunet" in models["Modelo"].tolist() and "Versão" in models.columns
+    assert "Detector de rostos YuNet" in " ".join(models["Função"])  # every model's role said in Portuguese
+    assert not any(role.startswith("model_role_") for role in models["Função"])
     at.selectbox[0].select("en").run()
     assert at.title[0].value == "Face identity verification"
+    assert "YuNet face detector" in " ".join(at.dataframe[0].value["Role"])
 
 
 def test_verification_page_asks_for_the_document_and_shows_the_camera(app_store):

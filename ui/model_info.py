@@ -19,13 +19,13 @@ def models_table() -> pd.DataFrame:
     for entry in manifest().values():
         path = cache / entry.filename
         ready = path.is_file() and sha256_of(path) == entry.sha256
-        rows.append({tr("model"): entry.name, tr("model_role"): entry.description,
-                     "version": f"{entry.filename}@{entry.sha256[:12]}",
+        rows.append({tr("model"): entry.name, tr("model_role"): tr(f"model_role_{entry.name}"),
+                     tr("model_version"): f"{entry.filename}@{entry.sha256[:12]}",
                      tr("model_status"): tr("model_ready" if ready else "model_missing")})
     passive_version = (ModelInfo.load(PASSIVE_MODEL_PATH).version
                        if PASSIVE_MODEL_PATH.is_file() else None)
     rows.append({tr("model"): "passive", tr("model_role"): tr("live_probability"),
-                 "version": passive_version or "—",
+                 tr("model_version"): passive_version or "—",
                  tr("model_status"): tr("model_ready" if passive_version else "model_missing")})
     return pd.DataFrame(rows)
 
