@@ -96,6 +96,8 @@ TEXT: dict[str, dict[str, str]] = {
     "replay_save_title": {"pt": "Salvar como caso", "en": "Save as a case"},
     "replay_customer_ref": {"pt": "Referência do cliente", "en": "Customer reference"},
     "replay_customer_ref_help": {"pt": "O pseudônimo do cliente (nunca o nome ou o CPF)", "en": "The customer's pseudonym (never a name or a document number)"},
+    "replay_customer_ref_required": {"pt": "Informe a referência do cliente para salvar o caso: o pseudônimo dele, nunca o nome ou o CPF",
+                                     "en": "Enter the customer reference to save the case: their pseudonym, never a name or a document number"},
     "replay_save": {"pt": "Salvar caso", "en": "Save case"},
     # Fila de análise.
     "queue_title": {"pt": "Fila de análise", "en": "Review queue"},

@@ -90,7 +90,7 @@ if replay is not None:
             save = st.form_submit_button(tr("replay_save"))
         if save:
             if not customer.strip():
-                st.error(tr("replay_customer_ref_help"))
+                st.error(tr("replay_customer_ref_required"))
                 st.stop()
             try:
                 grant = open_grant(customer.strip())
