@@ -192,6 +192,9 @@ def test_replay_shows_a_result_and_saves_it_as_a_case(app_store, tmp_path):
     shown = [e.value for e in (*at.warning, *at.success)]
     assert any(outcome.verdict.decision == "review" and "Enviado para análise" in text
                or outcome.verdict.accepted and "Cadastro aceito" in text for text in shown)
+    [timeline] = [d.value for d in at.dataframe if "Evento" in d.value.columns]
+    assert len(timeline) and not any(str(v).startswith(("event_", "step_"))
+                                     for v in (*timeline["Evento"], *timeline["Etapa"]))
     [save] = [b for b in at.button if b.label == "Salvar caso"]
     save.click().run()  # without the customer reference: refused, saying what is missing
     assert any("Informe a referência do cliente" in e.value for e in at.error)

@@ -37,7 +37,15 @@ def show_timeline(series: Mapping[str, Sequence], timestamps: Sequence[float],
         st.line_chart(frame[["yaw"]].rename(columns={"yaw": tr("chart_yaw")}), y_label="°")
     if events:
         st.markdown(f"**{tr('challenge_events')}**")
-        st.dataframe(pd.DataFrame(events), hide_index=True, width="stretch")
+        st.dataframe(events_table(events), hide_index=True, width="stretch")
+
+
+def events_table(events: Sequence[Mapping]) -> pd.DataFrame:
+    """The challenge's timeline (``ChallengeEvent.to_dict`` rows) with its steps and events named
+    in the page's language; the detail stays as the engine wrote it (measured values)."""
+    return pd.DataFrame([{tr("event_time"): e["t"], tr("event_step"): tr(f"step_{e['step']}"),
+                          tr("event_name"): tr(f"event_{e['event']}"), tr("event_detail"): e["detail"]}
+                         for e in events])
 
 
 def show_error_rates(sweep: Sequence[tuple[float, float | None, float | None]], threshold: float) -> None:
