@@ -38,6 +38,8 @@ TEXT: dict[str, dict[str, str]] = {
     "event_held": {"pt": "mantido", "en": "held"},
     "event_passed": {"pt": "aprovada", "en": "passed"},
     "event_failed": {"pt": "reprovada", "en": "failed"},
+    "key_frame_first_face": {"pt": "Primeiro rosto", "en": "First face"},
+    "key_frame_first_low_live_score": {"pt": "Primeira pontuação baixa de prova de vida", "en": "First low live score"},
     # Quality hints the customer can act on.
     "no_face": {"pt": "Nenhum rosto encontrado", "en": "No face found"},
     "multiple_faces": {"pt": "Mais de um rosto: fique sozinho na imagem", "en": "More than one face: be alone in the picture"},

@@ -7,7 +7,7 @@ import streamlit as st
 from liveness.store import AlreadyDecided, CaseNotFound, EvidenceError, PermissionDenied
 from liveness.store import audit, cases, reviews
 from ui.cases import store
-from ui.charts import show_timeline
+from ui.charts import key_frame_caption, show_timeline
 from ui.common import setup_page, tr
 from ui.login import require_user
 from ui.verdict_view import scores_table
@@ -67,5 +67,5 @@ except EvidenceError as error:
 if evidence.key_frames_jpeg:
     columns = st.columns(4)
     for index, (jpeg, label) in enumerate(zip(evidence.key_frames_jpeg, evidence.key_frame_labels)):
-        columns[index % 4].image(jpeg, caption=label or None, width="stretch")
+        columns[index % 4].image(jpeg, caption=key_frame_caption(label) if label else None, width="stretch")
 show_timeline(evidence.series, evidence.timestamps, evidence.timeline)

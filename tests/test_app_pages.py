@@ -272,3 +272,19 @@ def test_production_mode_shows_the_customer_only_the_outcome(app_store, monkeypa
     monkeypatch.setenv("LIVENESS_APP_STEPS", "smile")
     with pytest.raises(RuntimeError, match="production"):
         app_config(policies.DEFAULT_POLICY)
+
+
+def test_every_key_frame_caption_is_said_in_each_language():
+    """Key frames are labelled ``step:event`` by the session; the queue shows them in words."""
+    from liveness.i18n import LANGUAGES, t
+    from ui.charts import key_frame_caption
+
+    labels = ["first_face", "first_low_live_score"] + [
+        f"{step}:{event}" for step in ("baseline", *(s.value for s in Step))
+        for event in ("measured", "started", "prompt", "shown", "held", "passed", "failed")]
+    for lang in LANGUAGES:
+        with mock.patch("ui.charts.tr", lambda key, **values: t(key, lang, **values)):
+            captions = [key_frame_caption(label) for label in labels]
+        assert not [c for c in captions if "step_" in c or "event_" in c or "key_frame_" in c], lang
+    with mock.patch("ui.charts.tr", lambda key, **values: t(key, "pt", **values)):
+        assert key_frame_caption("turn_left:failed") == "Virar à esquerda: reprovada"

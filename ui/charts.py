@@ -40,6 +40,13 @@ def show_timeline(series: Mapping[str, Sequence], timestamps: Sequence[float],
         st.dataframe(events_table(events), hide_index=True, width="stretch")
 
 
+def key_frame_caption(label: str) -> str:
+    """A key frame's label (``session._collect_key_frames``: ``step:event``, ``first_face``,
+    ``first_low_live_score``) in the page's language."""
+    step, _, event = label.partition(":")
+    return f"{tr(f'step_{step}')}: {tr(f'event_{event}')}" if event else tr(f"key_frame_{label}")
+
+
 def events_table(events: Sequence[Mapping]) -> pd.DataFrame:
     """The challenge's timeline (``ChallengeEvent.to_dict`` rows) with its steps and events named
     in the page's language; the detail stays as the engine wrote it (measured values)."""
