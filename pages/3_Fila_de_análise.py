@@ -10,7 +10,7 @@ from ui.cases import store
 from ui.charts import key_frame_caption, show_timeline
 from ui.common import setup_page, tr
 from ui.login import require_user
-from ui.verdict_view import scores_table
+from ui.verdict_view import show_scores_table
 
 setup_page("queue_title", "🗂️")
 user = require_user("reviewer", "admin")
@@ -38,9 +38,7 @@ with summary:
     st.markdown(f"**{tr('reasons')}**")
     st.markdown("\n".join(f"- {tr(reason)}" for reason in case.reasons) or "—")
     st.markdown(f"**{tr('scores')}**")
-    st.dataframe(scores_table(case.scores), hide_index=True, width="stretch")
-    st.caption(f"{tr('policy_version')}: {case.policy_version} ({case.policy_digest}) · "
-               f"{tr('versions')}: " + ", ".join(f"{k}={v}" for k, v in case.model_versions.items()))
+    show_scores_table(case.scores, case.policy_version, case.policy_digest, case.model_versions)
 
 with decision:
     with st.form(f"decide-{case.id}"):

@@ -26,9 +26,14 @@ def show_verdict(verdict: Verdict, show_scores: bool, customer: bool = False) ->
         st.markdown("\n".join(f"- {tr(reason)}" for reason in verdict.reasons))
     if show_scores:
         with st.expander(tr("scores"), expanded=not customer):
-            st.dataframe(scores_table(verdict.scores), hide_index=True, width="stretch")
-            st.caption(f"{tr('policy_version')}: {verdict.policy_version} ({verdict.policy_digest}) · "
-                       f"{tr('versions')}: " + ", ".join(f"{k}={v}" for k, v in verdict.model_versions.items()))
+            show_scores_table(verdict.scores, verdict.policy_version, verdict.policy_digest, verdict.model_versions)
+
+
+def show_scores_table(scores: dict, policy_version: str, policy_digest: str, model_versions: dict) -> None:
+    """The scores, then which policy and models produced them."""
+    st.dataframe(scores_table(scores), hide_index=True, width="stretch")
+    st.caption(f"{tr('policy_version')}: {policy_version} ({policy_digest}) · "
+               f"{tr('versions')}: " + ", ".join(f"{k}={v}" for k, v in model_versions.items()))
 
 
 def scores_table(scores: dict) -> pd.DataFrame:
