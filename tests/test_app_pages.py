@@ -6,6 +6,7 @@ import time
 from types import SimpleNamespace
 from unittest import mock
 
+import numpy as np
 import pytest
 
 import liveness  # noqa: F401  (native load order)
@@ -288,3 +289,15 @@ def test_every_key_frame_caption_is_said_in_each_language():
         assert not [c for c in captions if "step_" in c or "event_" in c or "key_frame_" in c], lang
     with mock.patch("ui.charts.tr", lambda key, **values: t(key, "pt", **values)):
         assert key_frame_caption("turn_left:failed") == "Virar à esquerda: reprovada"
+
+
+def test_sampled_scores_are_joined_between_their_samples_on_the_chart():
+    """The live probability is scored on every n-th face only: with gaps, the chart drew no line."""
+    from ui.charts import timeline_frame
+
+    frame = timeline_frame({"passive": [None, 0.8, None, None, 0.5, None], "smile": [0.1] * 6},
+                           [0.0, 0.1, 0.2, 0.3, 0.4, 0.5])
+    passive = frame["passive"].tolist()
+    assert passive[1:5] == pytest.approx([0.8, 0.7, 0.6, 0.5])
+    assert np.isnan(passive[0]) and np.isnan(passive[5])  # nothing made up before or after the samples
+    assert frame["smile"].tolist() == [0.1] * 6

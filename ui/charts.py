@@ -15,10 +15,17 @@ _UNIT_SERIES = {"passive": "live_probability", "smile": "chart_smile", "blink": 
                 "similarity": "similarity"}
 
 
+# Scored on some frames only (every passive_every_n-th face, an identity sample per second):
+# a chart draws no line through the frames between, so they are joined between their samples.
+_SAMPLED_SERIES = ("passive", "similarity")
+
+
 def timeline_frame(series: Mapping[str, Sequence], timestamps: Sequence[float]) -> pd.DataFrame:
     frame = pd.DataFrame({name: list(series.get(name, [])) for name in (*_UNIT_SERIES, "yaw")
                           if series.get(name)}, dtype="float64")
     frame.index = pd.Index(list(timestamps)[: len(frame)], name="t (s)")
+    sampled = [name for name in _SAMPLED_SERIES if name in frame]
+    frame[sampled] = frame[sampled].interpolate(limit_area="inside")
     return frame
 
 
