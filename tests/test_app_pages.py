@@ -93,6 +93,18 @@ def test_verification_page_asks_for_the_document_and_shows_the_camera(app_store)
     check.close()  # its MediaPipe graph must not outlive the test (it hangs the interpreter's exit)
 
 
+def test_a_file_that_is_no_image_is_explained_and_the_check_goes_on_without_it(app_store):
+    not_a_photo = SimpleNamespace(getvalue=lambda: b"plain text, not a photo of a document")
+    with no_webrtc_session(), mock.patch.object(st, "file_uploader", return_value=not_a_photo):
+        at = page("verify").run()
+    assert not at.exception
+    assert any("não é uma imagem aceita" in e.value for e in at.error), [e.value for e in at.error]
+    assert any("Prova de vida" in h.value for h in at.subheader)  # the live check is still offered
+    check = at.session_state["live_check"]
+    assert at.session_state["document_digest"] is None  # compared with no earlier document
+    check.close()
+
+
 def _stream_keys(at: AppTest) -> set[str]:
     return {key for key in at.session_state if key.startswith("verification-") and ":frontend" not in key}
 

@@ -17,13 +17,10 @@ from .resources import document_enroller
 
 
 def _enrolled(digest: str, data: bytes, config: AppConfig) -> EnrolledFace:
-    """The document's face, enrolled once per document (kept in the session across reruns)."""
+    """The document's face, enrolled once per document (kept in the session across reruns).
+    Raises MediaError for a file that is no usable image."""
     if st.session_state.get("document_digest") != digest:
-        try:
-            image = read_image(data)
-        except MediaError as error:
-            st.error(media_error_text(error))
-            st.stop()
+        image = read_image(data)
         enrolled = document_enroller(config.policy.detection_score).enroll(image, config.policy)
         st.session_state.update(document_digest=digest, document=enrolled, document_image=image)
     return st.session_state["document"]
@@ -44,7 +41,12 @@ def uploaded_document(config: AppConfig) -> EnrolledFace | None:
         st.info(tr("verify_document_needed"))
         return None
     data = document_file.getvalue()
-    document = _enrolled(hashlib.sha256(data).hexdigest(), data, config)
+    try:
+        document = _enrolled(hashlib.sha256(data).hexdigest(), data, config)
+    except MediaError as error:  # as if none was sent: the customer may send another, or go on without
+        st.session_state.update(document_digest=None, document=None, document_image=None)  # not an earlier one
+        st.error(media_error_text(error))
+        return None
     shown = st.session_state["document_image"].copy()
     for face in document.all_faces:
         x, y, w, h = (int(v) for v in face.box)
@@ -63,4 +65,8 @@ def capture_document(capture: Capture, config: AppConfig) -> EnrolledFace:
     """The document the bank sent with the API session (checked there): no upload, nothing shown but a line."""
     st.subheader(tr("verify_document_title"))
     st.success(tr("capture_document_received"))
-    return _enrolled(f"session:{capture.session_id}", capture.document_jpeg, config)
+    try:
+        return _enrolled(f"session:{capture.session_id}", capture.document_jpeg, config)
+    except MediaError as error:  # the API checked it when the bank sent it: not the customer's to fix
+        st.error(media_error_text(error))
+        st.stop()
