@@ -40,6 +40,9 @@ from .session import SHIPPED_PASSIVE, FrameResult, VerificationSession
 from .verdict import Verdict
 
 SPEED_WINDOW = 60  # frames over which rates are measured
+# No rate from less time than this: the first frames arrive in a burst (queued while the stream
+# set up), and two of them 1 ms apart would read as 1000 frames/s.
+SPEED_MIN_SPAN_S = 1.0
 
 log = logging.getLogger(__name__)
 
@@ -64,12 +67,12 @@ class _RateMeter:
         self._costs.append(end - start)
 
     def snapshot(self) -> Rate | None:
-        if len(self._ends) < 2:
+        """The rate over the last frames, or None before they span SPEED_MIN_SPAN_S."""
+        span = self._ends[-1] - self._ends[0] if self._ends else 0.0
+        if span < SPEED_MIN_SPAN_S:
             return None
-        span = self._ends[-1] - self._ends[0]
         costs = np.array(self._costs) * 1000
-        return Rate(self.frames, (len(self._ends) - 1) / span if span > 0 else 0.0,
-                    float(costs.mean()), float(np.percentile(costs, 95)))
+        return Rate(self.frames, (len(self._ends) - 1) / span, float(costs.mean()), float(np.percentile(costs, 95)))
 
 
 @dataclass(frozen=True)

@@ -145,3 +145,18 @@ def test_bad_log_settings_are_a_clear_error(monkeypatch, name, value):
     monkeypatch.setenv(name, value)
     with pytest.raises(ValueError, match=name):
         logs.configure()
+
+
+def test_no_speed_is_reported_from_the_first_burst_of_frames():
+    """The first frames come in a burst: two of them 1 ms apart are no 1000 frames/s."""
+    from liveness.live import _RateMeter
+
+    meter = _RateMeter()
+    meter.add(0.0, 0.020)
+    meter.add(0.001, 0.021)
+    assert meter.snapshot() is None
+    for i in range(2, 40):  # then 25 frames/s, 20 ms each
+        meter.add(i * 0.04, i * 0.04 + 0.020)
+    rate = meter.snapshot()
+    assert rate is not None  # 1.56 s of frames
+    assert rate.fps == pytest.approx(25, abs=1) and rate.mean_ms == pytest.approx(20, abs=0.01)
