@@ -139,7 +139,7 @@ def draw_frame(frame: np.ndarray, result, lang: str = DEFAULT_LANGUAGE, show_sco
         put_text(out, t(result.verdict.decision, lang), (10, 10), 24, WHITE, color)
     else:
         text = t(shown_instruction(result), lang)
-        if status.prompting and not status.finished:  # the neutral face before the first prompt is no step
+        if status.prompting:  # a step's prompt is up (not the neutral face before the first, nor the end)
             text = f"{status.index + 1}/{status.total}  {text}"
             if status.remaining_s is not None:
                 text += f"  {status.remaining_s:.0f}s"

@@ -108,7 +108,7 @@ if ctx.state.playing and check.verdict is None:
             drawn = (status.instruction, status.index, status.finished, remaining)
             with progress.container():  # instruction and bar replace the previous ones
                 st.markdown(f"**{tr(status.instruction)}**")
-                if status.prompting and not status.finished:
+                if status.prompting:
                     st.progress(status.index / status.total,
                                 text=tr("verify_step_of", index=status.index + 1, total=status.total)
                                 + (f" · {tr('verify_remaining', seconds=remaining)}"
