@@ -144,7 +144,7 @@ TEXT: dict[str, dict[str, str]] = {
                       "en": "Write a note (1 to {max} characters): it goes into the audit log"},
     "queue_submit": {"pt": "Registrar decisão", "en": "Record decision"},
     "queue_decided": {"pt": "Decisão registrada: {outcome}", "en": "Decision recorded: {outcome}"},
-    "queue_evidence": {"pt": "Evidências", "en": "Evidence"},
+    "queue_evidence": {"pt": "Evidências do caso {ref}", "en": "Evidence of case {ref}"},
     # Modelo e limiares.
     "thresholds_title": {"pt": "Modelo e limiares", "en": "Model and thresholds"},
     "thresholds_models": {"pt": "Modelos e avaliação", "en": "Models and evaluation"},

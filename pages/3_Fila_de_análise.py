@@ -56,7 +56,7 @@ with decision:
             st.session_state.queue_last_decision = tr("queue_decided", outcome=tr(f"queue_{outcome}"))
             st.rerun()
 
-st.subheader(tr("queue_evidence"))
+st.subheader(tr("queue_evidence", ref=case.customer_ref))
 try:
     evidence = cases.load_evidence(store(), case.id, viewer=user)  # audited: who saw which evidence
 except EvidenceError as error:

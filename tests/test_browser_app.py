@@ -321,7 +321,9 @@ def test_reviewer_replays_a_video_saves_and_decides_the_case(app_url, tmp_path):
         # The live checks of this module's other tests may be waiting too: pick the replayed case.
         page.get_by_test_id("stSelectbox").filter(has_text="Caso").click()
         page.get_by_role("option", name=re.compile("customer-replayed")).click()
-        page.get_by_text("Evidências").wait_for(timeout=30_000)
+        # Until the rerun for the chosen case ends, the first case's form is still shown, and a
+        # click on it is lost when the chosen case's form replaces it.
+        page.get_by_text("Evidências do caso customer-replayed").wait_for(timeout=30_000)
         _screenshot(page, "queue.png")
         page.get_by_text("Rejeitar").click()
         page.get_by_label("Observação (obrigatória)", exact=True).fill("replayed video, not the customer live")
