@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import NamedTuple
 
+from .i18n import event_detail
 from .policy import Policy
 
 
@@ -174,10 +175,18 @@ class ChallengeEvent:
     t: float
     step: str
     event: str  # baseline, started, prompt, shown, passed, failed
-    detail: str = ""
+    code: str = ""  # what was measured, as an i18n key (``detail_<code>``) filled with ``values``
+    values: dict[str, float | str] = field(default_factory=dict, hash=False)
+
+    @property
+    def detail(self) -> str:
+        """The measured detail in English (logs, the CLI); pages show it in their language."""
+        return event_detail(self.code, self.values, "en")
 
     def to_dict(self) -> dict:
-        return {"t": round(self.t, 3), "step": self.step, "event": self.event, "detail": self.detail}
+        return {"t": round(self.t, 3), "step": self.step, "event": self.event, "detail": self.detail,
+                "code": self.code,
+                "values": {name: v if isinstance(v, str) else round(float(v), 4) for name, v in self.values.items()}}
 
 
 @dataclass(frozen=True)
@@ -207,7 +216,7 @@ class Challenge:
     :func:`random_delays`). prompt_at: instead, each prompt's time from the first frame
     (a signed script). locked=False: an unscripted recording, see the module's docstring.
     gate: asked ``gate(index, t)`` as step ``index`` is about to be done (for a held last
-    step, when its hold ends); a (reason, detail) it returns fails the challenge instead,
+    step, when its hold ends); a (reason, code, values) it returns fails the challenge instead,
     e.g. the session's 3D check of a turn (``trace.Tally``)."""
 
     steps: list[Step]
@@ -215,7 +224,7 @@ class Challenge:
     delays: list[float] | None = None
     prompt_at: list[float] | None = None
     locked: bool = True
-    gate: Callable[[int, float], tuple[str, str] | None] | None = field(default=None, repr=False, compare=False)
+    gate: Callable[[int, float], tuple[str, str, dict] | None] | None = field(default=None, repr=False, compare=False)
     events: list[ChallengeEvent] = field(default_factory=list)
     peak: dict[str, float] = field(default_factory=dict)  # best value seen per step, for the verdict
     baseline: Baseline | None = None
@@ -315,13 +324,14 @@ class Challenge:
 
     # -- transitions -------------------------------------------------------------------------
 
-    def fail(self, t: float, reason: str, detail: str = "") -> None:
-        """End the challenge as failed (also used by the session, e.g. face swapped)."""
+    def fail(self, t: float, reason: str, code: str = "", values: dict[str, float | str] | None = None) -> None:
+        """End the challenge as failed (also used by the session, e.g. face swapped); ``code`` and
+        ``values`` say what was measured (an i18n ``detail_<code>``)."""
         if self.finished:
             return
         step = self.steps[self.status_index].value if self.baseline is not None else BASELINE
         self._failure = reason
-        self.events.append(ChallengeEvent(t, step, "failed", detail or reason))
+        self.events.append(ChallengeEvent(t, step, "failed", code, values or {}))
 
     def _start_step(self, t: float) -> None:
         self._step_start, self._prompt, self._shown, self._attempted = t, None, False, False
@@ -334,8 +344,8 @@ class Challenge:
         if t - self._baseline_start >= self.policy.baseline_s:
             self.baseline = Baseline.measure(self._baseline_frames, self.policy)
             b = self.baseline
-            self.events.append(ChallengeEvent(t, BASELINE, "measured",
-                                              f"smile {b.smile:.2f} blink {b.blink:.2f} yaw {b.yaw:+.1f}"))
+            self.events.append(ChallengeEvent(t, BASELINE, "measured", "baseline",
+                                              {"smile": b.smile, "blink": b.blink, "yaw": b.yaw}))
             self._start_step(t)
 
     def _track(self, t: float, g: Gesture) -> list[tuple[Step, float]]:
@@ -372,7 +382,7 @@ class Challenge:
         step = self.steps[self._index]
         if self._hold_until is not None:  # the last gesture, held until the end
             if self._excursions[step].start is None:
-                self.fail(t, GESTURE_NOT_HELD, f"{step.value} released before the end")
+                self.fail(t, GESTURE_NOT_HELD, "released_before_end", {"gesture": step.value})
             elif t >= self._hold_until and self._gate_allows(t):
                 self.events.append(ChallengeEvent(t, step.value, "held"))
                 self._index += 1
@@ -384,9 +394,9 @@ class Challenge:
                 if onset < earliest:
                     if step is Step.BLINK or not self.locked:
                         continue  # a blink of its own accord, not an answer (unlocked: too early): wait
-                    self.fail(t, RESPONSE_BEFORE_PROMPT, self._onset_detail(step, onset))
+                    self.fail(t, RESPONSE_BEFORE_PROMPT, *self._onset_detail(step, onset))
                 elif onset > latest:
-                    self.fail(t, RESPONSE_TOO_LATE, self._onset_detail(step, onset))
+                    self.fail(t, RESPONSE_TOO_LATE, *self._onset_detail(step, onset))
                 else:
                     # A smile or a turn is held until the next prompt (the instruction stays up),
                     # or for the last step until a random end: its release is locked too.
@@ -394,7 +404,7 @@ class Challenge:
                     held_to_the_end = self._index + 1 == len(self.steps) and held and self.delays is not None
                     if not held_to_the_end and not self._gate_allows(t):
                         return
-                    self.events.append(ChallengeEvent(t, step.value, "passed", self._onset_detail(step, onset)))
+                    self.events.append(ChallengeEvent(t, step.value, "passed", *self._onset_detail(step, onset)))
                     if held_to_the_end:
                         self._hold_until = t + self.delays[-1]
                         return
@@ -406,11 +416,11 @@ class Challenge:
             if gesture in DELIBERATE and new and self.locked:
                 reason = WRONG_GESTURE if self._prompt is not None and onset >= self._prompt else \
                     RESPONSE_BEFORE_PROMPT
-                self.fail(t, reason, f"{gesture.value} while {step.value} was asked")
+                self.fail(t, reason, "wrong_gesture", {"gesture": gesture.value, "asked": step.value})
                 return
         if self._held is not None and self._excursions[self._held].start is None:  # back at rest
             if self._prompt is None or t < self._window()[0]:
-                self.fail(t, GESTURE_NOT_HELD, f"{self._held.value} released before the next prompt")
+                self.fail(t, GESTURE_NOT_HELD, "released_before_next_prompt", {"gesture": self._held.value})
                 return
             self._held = None
         if self._prompt is None:
@@ -420,12 +430,12 @@ class Challenge:
         started_in_time = ex.start is not None and earliest <= ex.start <= latest
         self._attempted |= started_in_time
         if started_in_time and t - ex.start > self.policy.gesture_complete_s:
-            self.fail(t, FAILURE_REASON[step], f"{step.value} started but not completed")
+            self.fail(t, FAILURE_REASON[step], "not_completed", {"gesture": step.value})
         elif not started_in_time and t > latest:
             if self._attempted or not self.locked:  # tried in time, never reached the level
-                self.fail(t, FAILURE_REASON[step], f"{step.value} too weak")
+                self.fail(t, FAILURE_REASON[step], "too_weak", {"gesture": step.value})
             else:
-                self.fail(t, RESPONSE_TOO_LATE, f"nothing started within {latest - self._prompt:.2f} s of the prompt")
+                self.fail(t, RESPONSE_TOO_LATE, "nothing_started", {"window_s": latest - self._prompt})
 
     def _gate_allows(self, t: float) -> bool:
         """Whether the current step may be done; fails the challenge with the gate's reason if not."""
@@ -434,9 +444,11 @@ class Challenge:
             self.fail(t, *refusal)
         return refusal is None
 
-    def _onset_detail(self, step: Step, onset: float) -> str:
-        return f"onset {onset - self._prompt:+.2f} s from the prompt" if self._prompt is not None else \
-            f"{step.value} before its prompt"
+    def _onset_detail(self, step: Step, onset: float) -> tuple[str, dict[str, float | str]]:
+        """An event's (code, values) for a gesture's onset, relative to the prompt when there is one."""
+        if self._prompt is None:
+            return "before_prompt", {"gesture": step.value}
+        return "onset", {"after_prompt_s": onset - self._prompt}
 
     def update(self, t: float, signals: Gesture | None) -> ChallengeStatus:
         """Advance on one frame at time ``t`` (seconds); ``signals`` None means no usable face."""

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .i18n import event_detail
 from .policy import Policy
 
 # The fit uses the 468 points of the face mesh, not the 10 iris points after
@@ -160,10 +161,15 @@ class TurnMotion:
     planar: bool           # residual below policy.planar_residual_min (or none): not shown to be 3D
 
     @property
-    def detail(self) -> str:
+    def detail_code(self) -> tuple[str, dict[str, float]]:
+        """The (i18n code, values) of what was measured (``challenge.ChallengeEvent``)."""
         if self.residual is None:
-            return "3D motion not measured: the face could not be followed through the turn"
-        return f"planar residual {self.residual:.4f} at yaw {self.peak_yaw:.1f}"
+            return "motion_not_measured", {}
+        return "planar_residual", {"residual": self.residual, "yaw": self.peak_yaw}
+
+    @property
+    def detail(self) -> str:
+        return event_detail(*self.detail_code, "en")
 
 
 class TurnPeak:

@@ -6,6 +6,8 @@ labels, so the overlay, the CLI and the pages say the same thing.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 LANGUAGES = ("pt", "en")
 DEFAULT_LANGUAGE = "pt"
 
@@ -38,6 +40,30 @@ TEXT: dict[str, dict[str, str]] = {
     "event_held": {"pt": "mantido", "en": "held"},
     "event_passed": {"pt": "aprovada", "en": "passed"},
     "event_failed": {"pt": "reprovada", "en": "failed"},
+    # What an event measured (ChallengeEvent.code and .values; a gesture's name is translated).
+    "detail_baseline": {"pt": "sorriso {smile:.2f}, piscada {blink:.2f}, giro {yaw:+.1f}°",
+                        "en": "smile {smile:.2f} blink {blink:.2f} yaw {yaw:+.1f}"},
+    "detail_onset": {"pt": "início {after_prompt_s:+.2f} s após a instrução", "en": "onset {after_prompt_s:+.2f} s from the prompt"},
+    "detail_before_prompt": {"pt": "{gesture} antes da instrução", "en": "{gesture} before its prompt"},
+    "detail_wrong_gesture": {"pt": "{gesture} quando foi pedido: {asked}", "en": "{gesture} while {asked} was asked"},
+    "detail_released_before_end": {"pt": "{gesture} desfeito antes do fim", "en": "{gesture} released before the end"},
+    "detail_released_before_next_prompt": {"pt": "{gesture} desfeito antes da instrução seguinte",
+                                           "en": "{gesture} released before the next prompt"},
+    "detail_not_completed": {"pt": "{gesture} começou mas não se completou", "en": "{gesture} started but not completed"},
+    "detail_too_weak": {"pt": "{gesture} fraco demais", "en": "{gesture} too weak"},
+    "detail_nothing_started": {"pt": "nenhum gesto começou em {window_s:.2f} s após a instrução",
+                               "en": "nothing started within {window_s:.2f} s of the prompt"},
+    "detail_timeout": {"pt": "tempo esgotado", "en": "timeout"},
+    "detail_stopped": {"pt": "interrompido antes de a etapa se completar", "en": "stopped before the step was completed"},
+    "detail_similarity": {"pt": "semelhança {similarity:.3f}", "en": "similarity {similarity:.3f}"},
+    "detail_planar_residual": {"pt": "resíduo planar {residual:.4f} com giro de {yaw:.1f}°",
+                               "en": "planar residual {residual:.4f} at yaw {yaw:.1f}"},
+    "detail_motion_not_measured": {"pt": "movimento 3D não medido: o rosto não pôde ser seguido durante o giro",
+                                   "en": "3D motion not measured: the face could not be followed through the turn"},
+    "gesture_smile": {"pt": "sorriso", "en": "smile"},
+    "gesture_blink": {"pt": "piscada", "en": "blink"},
+    "gesture_turn_left": {"pt": "giro à esquerda", "en": "turn left"},
+    "gesture_turn_right": {"pt": "giro à direita", "en": "turn right"},
     "key_frame_first_face": {"pt": "Primeiro rosto", "en": "First face"},
     "key_frame_first_low_live_score": {"pt": "Primeira pontuação baixa de prova de vida", "en": "First low live score"},
     # Quality hints the customer can act on.
@@ -253,6 +279,7 @@ TEXT: dict[str, dict[str, str]] = {
     "capture_done": {"pt": "Pronto. Você já pode fechar esta página e voltar ao app do seu banco.", "en": "Done. You can close this page and go back to your bank's app."},
     "live_probability": {"pt": "Probabilidade de rosto real", "en": "Live probability"},
     "similarity": {"pt": "Semelhança com o documento", "en": "Similarity to the document"},
+    "similarity_first_face": {"pt": "Semelhança com o primeiro rosto", "en": "Similarity to the first face"},
     "webrtc_start": {"pt": "Iniciar", "en": "Start"},
     "webrtc_stop": {"pt": "Parar", "en": "Stop"},
     "webrtc_select_device": {"pt": "Escolher câmera", "en": "Select device"},
@@ -270,3 +297,16 @@ def t(key: str, lang: str = DEFAULT_LANGUAGE, **values) -> str:
         return key
     text = entry.get(lang) or entry[DEFAULT_LANGUAGE]
     return text.format(**values) if values else text
+
+
+# The values of an event's detail that name a gesture (challenge.Step values).
+_GESTURE_VALUES = ("gesture", "asked")
+
+
+def event_detail(code: str, values: Mapping[str, float | str], lang: str = DEFAULT_LANGUAGE) -> str:
+    """What a challenge event measured (``ChallengeEvent.code`` and ``.values``) in ``lang``."""
+    if not code:
+        return ""
+    named = {name: t(f"gesture_{value}", lang) if name in _GESTURE_VALUES else value
+             for name, value in values.items()}
+    return t(f"detail_{code}", lang, **named)

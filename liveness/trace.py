@@ -206,7 +206,7 @@ class Tally:
         if obs.gesture is not None:
             self._turn[1].observe(TURN_SIGN[step] * obs.gesture.yaw, obs.planar_residual)
 
-    def _turn_gate(self, index: int, t: float) -> tuple[str, str] | None:
+    def _turn_gate(self, index: int, t: float) -> tuple[str, str, dict] | None:
         """The challenge's gate: a turn step is done only with 3D motion at its peak (a last
         turn is judged when its hold ends, so the timeline never says it passed when it did not)."""
         if self._turn is None or self._turn[0] != index:
@@ -218,7 +218,7 @@ class Tally:
         if not motion.planar:
             return None
         self.m.planar_motion = True
-        return "planar_motion", f"{motion.step}: {motion.detail}"
+        return "planar_motion", *motion.detail_code
 
     def _identity(self, sample: IdentitySample) -> None:
         """Record the sample; fail the challenge when the face was swapped."""
@@ -235,7 +235,7 @@ class Tally:
             swapped = self._identity_confirmed or self.m.document_reason is not None
             self.m.face_changed = swapped
             self.challenge.fail(sample.t, "face_changed" if swapped else "document_mismatch",
-                                f"similarity {sample.similarity:.3f}")
+                                "similarity", {"similarity": sample.similarity})
 
     def finish(self, pending: IdentitySample | None = None) -> SessionMeasurements:
         """End the session: the last identity sample, then the challenge's outcome into the measurements."""
@@ -245,8 +245,7 @@ class Tally:
         self.trace.ended_by_challenge = m.challenge_finished = challenge.finished
         if not challenge.finished:  # stopped mid-step: that step was not performed
             last_t = self.trace.frames[-1].t if self.trace.frames else 0.0
-            challenge.fail(last_t, FAILURE_REASON[self.steps[challenge.status_index]],
-                           "stopped before the step was completed")
+            challenge.fail(last_t, FAILURE_REASON[self.steps[challenge.status_index]], "stopped")
         m.challenge_failure = challenge.failure
         m.challenge_timed_out = challenge.timed_out
         m.challenge_peaks = dict(challenge.peak)

@@ -28,6 +28,9 @@ REASONS = (
     "response_before_prompt", "response_too_late", "wrong_gesture", "gesture_not_held", "no_challenge_script",
     "planar_motion", "match_uncertain", "passive_too_few_frames",
 )
+# A session with one of these has no usable document: its identity samples are compared with
+# its own first face (continuity), not with a document.
+NO_DOCUMENT_REASONS = ("no_document", "document_no_face", "document_multiple_faces")
 MIN_FRAMES = 10
 MULTIPLE_FACES_MAX_FRACTION = 0.05
 

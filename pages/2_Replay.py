@@ -79,7 +79,8 @@ if replay is not None:
     with video_column:
         if replay["annotated"]:
             st.video(replay["annotated"], format="video/mp4")
-    show_timeline(outcome.evidence.series, outcome.evidence.series.get("t", []), outcome.evidence.timeline)
+    show_timeline(outcome.evidence.series, outcome.evidence.series.get("t", []), outcome.evidence.timeline,
+                  outcome.verdict.reasons)
 
     st.subheader(tr("replay_save_title"))
     if replay["case"] is not None:

@@ -66,4 +66,4 @@ if evidence.key_frames_jpeg:
     columns = st.columns(4)
     for index, (jpeg, label) in enumerate(zip(evidence.key_frames_jpeg, evidence.key_frame_labels)):
         columns[index % 4].image(jpeg, caption=key_frame_caption(label) if label else None, width="stretch")
-show_timeline(evidence.series, evidence.timestamps, evidence.timeline)
+show_timeline(evidence.series, evidence.timestamps, evidence.timeline, case.reasons)

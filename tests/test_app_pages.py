@@ -313,3 +313,14 @@ def test_sampled_scores_are_joined_between_their_samples_on_the_chart():
     assert passive[1:5] == pytest.approx([0.8, 0.7, 0.6, 0.5])
     assert np.isnan(passive[0]) and np.isnan(passive[5])  # nothing made up before or after the samples
     assert frame["smile"].tolist() == [0.1] * 6
+
+
+def test_the_chart_says_what_the_similarity_is_compared_with():
+    """Without a usable document the identity samples are compared with the first face, not a document."""
+    from liveness.i18n import t
+    from ui.charts import series_labels
+
+    with mock.patch("ui.charts.tr", lambda key, **values: t(key, "pt", **values)):
+        assert series_labels(["spoof_suspected"])["similarity"] == "Semelhança com o documento"
+        for reason in ("no_document", "document_no_face", "document_multiple_faces"):
+            assert series_labels(["spoof_suspected", reason])["similarity"] == "Semelhança com o primeiro rosto"

@@ -9,6 +9,7 @@ import pytest
 import liveness  # noqa: F401  (native load order)
 from liveness.challenge import (FAILURE_REASON, Baseline, Challenge, Gesture, Step, parse_steps, random_delays,
                                 random_steps)
+from liveness.i18n import event_detail, t as text
 from liveness.policy import DEFAULT_POLICY
 from liveness.verdict import ACCEPTED, REASONS, REVIEW, SessionMeasurements, decide
 
@@ -131,6 +132,33 @@ def test_another_gesture_than_the_one_asked_is_wrong(asked, done):
     clock.until_prompt()
     answer(clock, done)
     assert clock.feed(NEUTRAL).failure == "wrong_gesture"
+    [failed] = [e for e in clock.challenge.events if e.event == "failed"]
+    assert failed.detail == f"{text(f'gesture_{done.value}', 'en')} while {text(f'gesture_{asked.value}', 'en')} was asked"
+    # The reviewer reads it in Portuguese, the gestures named too.
+    assert event_detail(failed.code, failed.values, "pt") == \
+        f"{text(f'gesture_{done.value}', 'pt')} quando foi pedido: {text(f'gesture_{asked.value}', 'pt')}"
+
+
+def test_every_event_detail_is_said_in_each_language():
+    """Each event's detail is a code and values, so a page can say it in its language."""
+    events = []
+    for steps, feed in [([Step.SMILE, Step.BLINK, Step.TURN_LEFT], None),  # passes: baseline and onsets
+                        ([Step.SMILE], NEUTRAL),  # nothing started: too late
+                        ([Step.SMILE, Step.BLINK], SMILING)]:  # before the prompt
+        clock = Clock(challenge_of(steps))
+        if feed is None:
+            perform(clock, steps)
+        else:
+            clock.feed(NEUTRAL, P.baseline_s + 0.1)
+            clock.feed(feed, P.reaction_max_s + P.prompt_round_trip_s + DELAY + 0.5)
+        events += clock.challenge.events
+    codes = {e.code for e in events} - {""}
+    assert {"baseline", "onset", "nothing_started", "before_prompt"} <= codes, codes
+    for e in events:
+        if e.code:
+            english, portuguese = event_detail(e.code, e.values, "en"), event_detail(e.code, e.values, "pt")
+            assert e.detail == english and portuguese != english and "detail_" not in portuguese, e
+            assert not any(g.value in portuguese for g in Step), portuguese  # no raw step name
 
 
 def test_a_natural_blink_during_a_turn_step_is_no_wrong_gesture():
@@ -198,7 +226,7 @@ def test_the_gate_judges_a_step_before_it_is_done_and_a_held_last_one_when_its_h
 
     def refuse_turns(index, t):
         asked.append(index)
-        return ("planar_motion", "moved as a plane") if steps[index] is Step.TURN_LEFT else None
+        return ("planar_motion", "motion_not_measured", {}) if steps[index] is Step.TURN_LEFT else None
 
     steps = [Step.SMILE, Step.TURN_LEFT]
     clock = Clock(challenge_of(steps, gate=refuse_turns))

@@ -13,7 +13,7 @@ from liveness.challenge import Step
 from liveness.config import settings
 from liveness.headmotion import HeadMotion, TurnPeak, planar_residual
 from liveness.headmotion_eval import SwingTrial, held_photo, observe, swung_frames, turn_episodes
-from liveness.i18n import TEXT
+from liveness.i18n import TEXT, event_detail
 from liveness.media import iter_video, read_image
 from liveness.policy import DEFAULT_POLICY
 from liveness.session import VerificationSession
@@ -127,7 +127,8 @@ def test_a_turn_with_3d_motion_passes_and_a_planar_one_fails_the_challenge():
     assert m.planar_motion and m.challenge_failure == "planar_motion" and "planar_motion" in reasons(m)
     assert trace.frames[-1].t < 2.2  # the challenge stopped at the turn (from 1.6 s), the smile was never asked
     [failed] = [e for e in events if e.event == "failed"]
-    assert failed.detail.startswith("turn_left: planar residual 0.0040")
+    assert failed.step == "turn_left" and failed.detail.startswith("planar residual 0.0040")
+    assert event_detail(failed.code, failed.values, "pt").startswith("resíduo planar 0.0040")
 
 
 def test_a_turn_the_flow_could_not_follow_is_not_shown_3d():

@@ -8,7 +8,10 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 import streamlit as st
 
-from .common import tr
+from liveness.i18n import event_detail
+from liveness.verdict import NO_DOCUMENT_REASONS
+
+from .common import lang, tr
 
 # Series on a 0..1 scale share one chart; yaw (degrees) gets its own.
 _UNIT_SERIES = {"passive": "live_probability", "smile": "chart_smile", "blink": "chart_blink",
@@ -30,21 +33,30 @@ def timeline_frame(series: Mapping[str, Sequence], timestamps: Sequence[float]) 
 
 
 def show_timeline(series: Mapping[str, Sequence], timestamps: Sequence[float],
-                  events: Sequence[Mapping]) -> None:
-    """The score curves over time, then the challenge events as a table."""
+                  events: Sequence[Mapping], reasons: Sequence[str]) -> None:
+    """The score curves over time, then the challenge events as a table; ``reasons`` (the
+    verdict's) say whether the similarity is to a document or to the session's first face."""
     frame = timeline_frame(series, timestamps)
     if frame.empty:
         return
     st.markdown(f"**{tr('chart_scores')}**")
     unit = frame[[name for name in _UNIT_SERIES if name in frame]]
-    st.line_chart(unit.rename(columns={name: tr(key) for name, key in _UNIT_SERIES.items()}),
-                  y_label="0 … 1")
+    st.line_chart(unit.rename(columns=series_labels(reasons)), y_label="0 … 1")
     if "yaw" in frame:
         st.markdown(f"**{tr('chart_yaw')}**")
         st.line_chart(frame[["yaw"]].rename(columns={"yaw": tr("chart_yaw")}), y_label="°")
     if events:
         st.markdown(f"**{tr('challenge_events')}**")
         st.dataframe(events_table(events), hide_index=True, width="stretch")
+
+
+def series_labels(reasons: Sequence[str]) -> dict[str, str]:
+    """The 0..1 series' names on the chart: without a usable document, the similarity is to the
+    session's first face (continuity)."""
+    labels = {name: tr(key) for name, key in _UNIT_SERIES.items()}
+    if any(reason in NO_DOCUMENT_REASONS for reason in reasons):
+        labels["similarity"] = tr("similarity_first_face")
+    return labels
 
 
 def key_frame_caption(label: str) -> str:
@@ -55,10 +67,12 @@ def key_frame_caption(label: str) -> str:
 
 
 def events_table(events: Sequence[Mapping]) -> pd.DataFrame:
-    """The challenge's timeline (``ChallengeEvent.to_dict`` rows) with its steps and events named
-    in the page's language; the detail stays as the engine wrote it (measured values)."""
+    """The challenge's timeline (``ChallengeEvent.to_dict`` rows) in the page's language (a case
+    recorded before events had a ``code`` keeps its English detail)."""
     return pd.DataFrame([{tr("event_time"): e["t"], tr("event_step"): tr(f"step_{e['step']}"),
-                          tr("event_name"): tr(f"event_{e['event']}"), tr("event_detail"): e["detail"]}
+                          tr("event_name"): tr(f"event_{e['event']}"),
+                          tr("event_detail"): event_detail(e["code"], e["values"], lang()) if "code" in e
+                          else e["detail"]}
                          for e in events])
 
 
