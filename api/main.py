@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from liveness.matching import DocumentEnroller
@@ -68,8 +69,9 @@ async def lifespan(app: FastAPI):
 
 def create_app() -> FastAPI:
     settings = api_settings()
-    app = FastAPI(title="Prova de Vida API", version="1", description=DESCRIPTION, lifespan=lifespan,
-                  openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
+    # Swagger UI from the package's own files: a bank's network reaches no CDN.
+    app = FastAPIOffline(title="Prova de Vida API", version="1", description=DESCRIPTION, lifespan=lifespan,
+                         openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
     app.state.settings = settings
 
     @app.exception_handler(StarletteHTTPException)

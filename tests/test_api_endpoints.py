@@ -9,6 +9,7 @@ store functions it calls, so that statuses move without a browser
 from __future__ import annotations
 
 import base64
+import re
 import subprocess
 import sys
 from datetime import timedelta
@@ -75,7 +76,13 @@ def test_health_ready_and_schema(server):
     assert {"/v1/sessions", "/v1/sessions/{session_id}", "/v1/health", "/v1/ready"} <= set(schema["paths"])
     assert set(schema["paths"]["/v1/sessions"]["post"]["requestBody"]["content"]) == {
         "application/json", "multipart/form-data"}
-    assert "swagger" in httpx.get(server.url + "/docs").text.lower()
+    docs = httpx.get(server.url + "/docs").text
+    assets = re.findall(r"""(?:src|href)=['"]([^'"]+\.(?:js|css|png))['"]""", docs)
+    assert "swagger" in docs.lower() and len(assets) >= 3, docs
+    # Served by the API itself: a bank's network reaches no CDN.
+    for asset in assets:
+        assert asset.startswith("/"), asset
+        assert httpx.get(server.url + asset).status_code == 200, asset
 
 
 def test_session_lifecycle_multipart_then_get(server, store, key, documents):
