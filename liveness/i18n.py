@@ -258,6 +258,8 @@ TEXT: dict[str, dict[str, str]] = {
     "verify_document_needed": {"pt": "Envie o documento para começar; sem ele o resultado vai para análise.", "en": "Provide the document to begin; without it the result goes to review."},
     "verify_live_title": {"pt": "2. Prova de vida", "en": "2. Liveness check"},
     "verify_live_help": {"pt": "Clique em **Iniciar**, permita a câmera e siga as instruções na imagem.", "en": "Click **Start**, allow the camera and follow the instructions on the picture."},
+    "verify_camera_off": {"pt": "Prova de vida concluída: a câmera foi desligada.",
+                          "en": "Liveness check done: the camera was turned off."},
     "verify_step_of": {"pt": "Etapa {index} de {total}", "en": "Step {index} of {total}"},
     "verify_remaining": {"pt": "{seconds:.0f} s restantes", "en": "{seconds:.0f} s left"},
     "verify_waiting_frames": {"pt": "Aguardando a câmera…", "en": "Waiting for the camera…"},

@@ -44,7 +44,7 @@ document = capture_document(capture, config) if capture else uploaded_document(c
 
 # -- 2. live check ---------------------------------------------------------------------------
 st.subheader(tr("verify_live_title"))
-st.markdown(tr("verify_live_help"))
+live_help = st.empty()  # what to do, once the check is known
 
 # The URL marks a check that is streaming: a page that finds the mark but no check of its own
 # was served by a server that lost it (a replica died, the browser reconnected to another).
@@ -72,6 +72,7 @@ if st.session_state.get("live_check_key") != check_key:
     st.session_state.live_check_key = check_key
 check: LiveCheck = st.session_state.live_check
 check.lang = lang  # the overlay follows a language switch mid-stream
+live_help.markdown(tr("verify_live_help" if check.verdict is None else "verify_camera_off"))
 
 ctx = webrtc_streamer(
     key=live_stream_key(),
@@ -81,6 +82,8 @@ ctx = webrtc_streamer(
     video_frame_callback=check.on_frame,
     on_video_ended=check.finish,
     async_processing=True,
+    # A decided check turns the customer's camera off and hides START: "new check" opens another.
+    desired_playing_state=False if check.verdict is not None else None,
     translations={name: tr(f"webrtc_{name}") for name in
                   ("start", "stop", "select_device", "media_api_not_available",
                    "device_ask_permission", "device_not_available", "device_access_denied")},
@@ -119,7 +122,7 @@ if ctx.state.playing and check.verdict is None:
             show_speed(speed_line, check)
             speed_drawn_at = time.monotonic()
         if result.verdict is not None:
-            break
+            st.rerun()  # the result is drawn by a run that turns the camera off
 elif not ctx.state.playing and check.started:
     check.finish()  # the customer stopped the camera: decide with what we have
 

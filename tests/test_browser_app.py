@@ -191,18 +191,22 @@ def _run_check(app_url: str, camera_file: Path, document: Path, name: str,
             page.get_by_text(prompt).or_(page.get_by_text(VERDICT_TEXT)).first.wait_for(timeout=timeout_s * 1000)
             if page.get_by_text(prompt).count():
                 _screenshot(page, f"{name}_prompt.png")
-        # Frames drawn by the server: the output video plays inside the iframe.
+        # Frames drawn by the server: the output video plays inside the iframe, until the
+        # verdict turns the camera off (then the frames counted so far, over the time waited).
         displayed_fps = frame.locator("video").evaluate(
             """video => new Promise(resolve => {
                    let n = 0; const start = performance.now();
+                   const rate = () => resolve(n * 1000 / (performance.now() - start));
                    const tick = () => { n++; if (performance.now() - start < 3000)
-                       video.requestVideoFrameCallback(tick);
-                       else resolve(n * 1000 / (performance.now() - start)); };
-                   video.requestVideoFrameCallback(tick); })""")
+                       video.requestVideoFrameCallback(tick); else rate(); };
+                   video.requestVideoFrameCallback(tick); setTimeout(rate, 4000); })""")
         _screenshot(page, f"{name}_live.png")
         page.get_by_text(VERDICT_TEXT).first.wait_for(timeout=timeout_s * 1000)
         page.get_by_text("Caso registrado").wait_for(timeout=30_000)
         page.get_by_role("button", name="Fazer nova verificação").wait_for(timeout=30_000)
+        # The decided check turned the camera off: no stream, and no START for the same check.
+        frame.locator("video").wait_for(state="detached", timeout=30_000)
+        assert not frame.get_by_role("button", name="Iniciar").count()
         _screenshot(page, f"{name}_verdict.png")
         # Each redraw replaces the step's bar; none is left once the result is up.
         bars = page.locator('[data-testid="stProgress"]').count()
