@@ -1,7 +1,7 @@
 """ASGI middleware: request body limits, and the audit record of every call.
 
-Bodies: a POST must say its Content-Length (411 otherwise), at most the
-route's limit (413); the body actually received is counted too. Audit: one
+Bodies: a POST's body must say its Content-Length (a chunked one gets 411),
+at most the route's limit (413); the body actually received is counted too. Audit: one
 event per call under /v1 (except the unauthenticated health probes), with the
 route's template, method and status, never a body, a header or a query.
 """
@@ -39,9 +39,11 @@ class BodyLimit:
         if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
             return await self.app(scope, receive, send)
         limit = self.limit_for(scope["path"])
-        length = dict(scope["headers"]).get(b"content-length")
-        if length is None:
+        headers = dict(scope["headers"])
+        length = headers.get(b"content-length")
+        if length is None and b"transfer-encoding" in headers:  # a chunked body of unknown size
             return await _reply(send, 411, "send the body with a Content-Length header")
+        length = length or b"0"  # neither header: the request has no body (RFC 9112, 6.3)
         if not length.isdigit() or int(length) > limit:
             return await _reply(send, 413, f"request body over the limit of {limit // (1024 * 1024)} MB")
         received = 0

@@ -9,6 +9,7 @@ store functions it calls, so that statuses move without a browser
 from __future__ import annotations
 
 import base64
+import http.client
 import re
 import subprocess
 import sys
@@ -178,6 +179,13 @@ def test_body_limits(server, key):
     chunked = httpx.post(server.url + "/v1/sessions", headers={**bearer(key), "Content-Type": "application/json"},
                          content=chunks())
     assert chunked.status_code == 411 and chunked.json()["detail"]
+    # No body at all (curl -X POST): no length to ask for; the missing key is what is wrong.
+    host, port = server.url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    connection.putrequest("POST", "/v1/sessions")  # putrequest adds no Content-Length
+    connection.endheaders()
+    bare = connection.getresponse()
+    assert bare.status == 401 and b"API key" in bare.read()
 
 
 def test_rate_limit_per_key(server, store):
