@@ -134,6 +134,15 @@ def test_a_stream_stopped_by_the_customer_replays_exactly_to_its_end():
     assert later.exact and later.measurements == m
 
 
+def test_a_stream_stopped_before_the_first_prompt_blames_no_gesture():
+    """Stopped while the neutral is measured or while waiting for the prompt: nothing was asked."""
+    for stop_s in (0.5, FIRST_PROMPT_S - 0.3):
+        m, _ = record([Step.SMILE], [NEUTRAL] * round(stop_s / DT), stop_at_finish=False)
+        assert "stopped_early" in reasons(m) and "smile_not_detected" not in reasons(m), reasons(m)
+    m, _ = record([Step.SMILE], [NEUTRAL] * round((FIRST_PROMPT_S + 0.5) / DT), stop_at_finish=False)
+    assert {"stopped_early", "smile_not_detected"} <= set(reasons(m))  # asked, then stopped: the smile is missing
+
+
 def test_continuity_is_replayed_from_the_recorded_similarities():
     m, trace = record([Step.SMILE], smile_session(0.9), similarity=0.32)
     assert "document_mismatch" in reasons(m)  # 0.32 < the match threshold, above continuity
