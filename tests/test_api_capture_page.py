@@ -49,8 +49,8 @@ def test_capture_link_once_in_its_language_then_refused(app_store, client):
     assert "Your bank has already sent the photo of your document." in _texts(at)
     assert not at.get("file_uploader") and not at.get("camera_input")  # no document upload
     again = _open(token)
-    # A new browser session: the refusal cannot know the link's language, so it speaks pt-BR.
-    assert "Este link de verificação já foi usado. Peça um novo link ao seu banco." in _texts(again)
+    # A new browser session: the genuine link's refusal still speaks the session's language.
+    assert "This verification link was already used. Ask your bank for a new link." in _texts(again)
 
 
 def test_forged_and_expired_links_refused(app_store, client):
@@ -58,6 +58,8 @@ def test_forged_and_expired_links_refused(app_store, client):
     assert "Link de verificação inválido" in _texts(forged)
     past = open_store(str(app_store.engine.url.render_as_string(hide_password=False)),
                       clock=lambda: app_store.now() - timedelta(minutes=20))
-    expired = _open(_capture_token(past, client, "cust-expired"))
+    expired, expired_en = (_open(_capture_token(past, client, f"cust-expired-{locale}", locale))
+                           for locale in ("pt-BR", "en"))
     past.close()
     assert "Este link de verificação expirou" in _texts(expired)
+    assert "This verification link has expired" in _texts(expired_en)

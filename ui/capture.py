@@ -19,7 +19,7 @@ _CLAIM = "api_capture"  # (token, Capture | CaptureRefused) of this browser sess
 
 def capture_from_link() -> Capture | CaptureRefused | None:
     """This session's capture, its refusal, or None without ``?session=``. Call before ``setup_page``:
-    the first claim sets the page's language to the session's locale."""
+    the first claim sets the page's language to the session's locale (a forged link's is unknown)."""
     token = st.query_params.get("session")
     if not token:
         return None
@@ -28,8 +28,9 @@ def capture_from_link() -> Capture | CaptureRefused | None:
         return claimed[1]
     try:
         result = claim_capture(store(), token)
-        set_lang(result.lang)
     except CaptureRefused as refused:
         result = refused
+    if result.lang:  # a genuine link, even refused, speaks its session's language
+        set_lang(result.lang)
     st.session_state[_CLAIM] = (token, result)
     return result

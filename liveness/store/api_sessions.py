@@ -34,10 +34,11 @@ TOKEN_PURPOSE = "capture-token"
 
 
 class CaptureRefused(Exception):
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, lang: str | None = None):
         super().__init__({"forged": "invalid capture link", "expired": "this capture link has expired",
                           "used": "this capture link was already used"}[reason])
         self.reason = reason  # "forged", "expired" or "used"
+        self.lang = lang  # the session's page language, when the link is genuine
 
 
 class ApiSessionNotFound(LookupError):
@@ -171,13 +172,13 @@ def _claim(store: Store, session_id: str, token_expiry: datetime | None, belongs
         if row is None or not belongs(row):
             raise missing or CaptureRefused("forged")
         if min(row.expires_at, token_expiry or row.expires_at) <= now:
-            raise CaptureRefused("expired")
+            raise CaptureRefused("expired", LOCALES[row.locale])
         claimed = session.execute(
             sa.update(ApiSession).where(ApiSession.id == session_id, ApiSession.capture_opened_at.is_(None),
                                         ApiSession.document_sealed.is_not(None))
             .values(capture_opened_at=now).execution_options(synchronize_session=False)).rowcount
         if claimed != 1:
-            raise CaptureRefused("used")
+            raise CaptureRefused("used", LOCALES[row.locale])
         audit.append(session, now, audit.SYSTEM, "api_session.capture_opened", f"session:{session_id}")
         return _capture(store, row)
 
