@@ -324,3 +324,24 @@ def test_the_chart_says_what_the_similarity_is_compared_with():
         assert series_labels(["spoof_suspected"])["similarity"] == "Semelhança com o documento"
         for reason in ("no_document", "document_no_face", "document_multiple_faces"):
             assert series_labels(["spoof_suspected", reason])["similarity"] == "Semelhança com o primeiro rosto"
+
+
+def test_the_customer_reference_and_the_language_follow_the_menu_and_a_reload():
+    """The menu's links drop the query: a bank's ?customer= (the attempt limit's key) would be lost."""
+    at = page("home")
+    at.query_params["customer"] = "bank-7"
+    at.run()
+    at.sidebar.selectbox[0].set_value("en").run()
+    at.switch_page(PAGES["verify"])
+    at.query_params.clear()  # the menu's link: the new page's URL has no query
+    with no_webrtc_session():
+        at.run()
+    assert not at.exception
+    assert at.query_params["customer"] in ("bank-7", ["bank-7"]) and at.query_params["lang"] in ("en", ["en"])
+    assert at.title[0].value == "Verification"
+    # A reload is a new session: the URL it keeps brings the language back.
+    reloaded = page("verify")
+    reloaded.query_params.update({"customer": "bank-7", "lang": "en"})
+    with no_webrtc_session():
+        reloaded.run()
+    assert reloaded.title[0].value == "Verification"

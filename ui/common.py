@@ -24,6 +24,7 @@ _LANG = "lang"               # the chosen language, kept across pages
 _LANG_WIDGET = "lang_widget"  # widget state is dropped on pages that don't draw it
 _PAGE = "page"               # the page this session drew last
 _PAGE_VISIT = "page_visit"   # counts the times the session came to a page from another one
+_CUSTOMER = "customer_from_url"  # a bank's ?customer= reference, kept from page to page
 
 
 def lang() -> str:
@@ -44,6 +45,22 @@ def media_error_text(error: MediaError) -> str:
     return tr(f"media_{error.code}", **error.values)
 
 
+def _keep_in_url() -> None:
+    """Keep in the URL what must survive the menu's links (they drop the query) and a reload
+    (a new session): a bank's ``?customer=``, so that the attempt limit follows the customer,
+    and the chosen ``?lang=``. The URL's customer wins (the bank's link); the session's language
+    wins (the switch), the URL's applies to a new session."""
+    customer = st.query_params.get("customer")
+    if customer:
+        st.session_state[_CUSTOMER] = customer
+    elif _CUSTOMER in st.session_state:
+        st.query_params["customer"] = st.session_state[_CUSTOMER]
+    if _LANG in st.session_state:
+        st.query_params["lang"] = st.session_state[_LANG]
+    elif st.query_params.get("lang") in LANGUAGES:
+        st.session_state[_LANG] = st.query_params["lang"]
+
+
 def _remember_language() -> None:
     st.session_state[_LANG] = st.session_state[_LANG_WIDGET]
 
@@ -59,6 +76,7 @@ def setup_page(title_key: str, icon: str, customer_link: bool = False) -> str:
     customer_link: a bank's customer arriving by a capture link sees only the language switch
     (no menu of the staff's pages, no word about scores it is never shown)."""
     # Before any st call: a run can be stopped for a rerun at any of them.
+    _keep_in_url()
     if st.session_state.get(_PAGE) != title_key:
         st.session_state[_PAGE] = title_key
         st.session_state[_PAGE_VISIT] = st.session_state.get(_PAGE_VISIT, 0) + 1
