@@ -125,7 +125,7 @@ TEXT: dict[str, dict[str, str]] = {
     "store_unavailable": {"pt": "Banco de casos indisponível: {error}", "en": "Case store unavailable: {error}"},
     # Replay.
     "replay_title": {"pt": "Replay de vídeo", "en": "Video replay"},
-    "replay_video": {"pt": "Vídeo gravado (mp4, webm, mov)", "en": "Recorded video (mp4, webm, mov)"},
+    "replay_video": {"pt": "Vídeo gravado (MP4, MOV, WebM, AVI ou MJPEG)", "en": "Recorded video (MP4, MOV, WebM, AVI or MJPEG)"},
     "replay_document": {"pt": "Documento (opcional)", "en": "Document (optional)"},
     "replay_script": {"pt": "Roteiro do desafio assinado (opcional)", "en": "Signed challenge script (optional)"},
     "replay_script_help": {"pt": "O roteiro emitido pelo servidor antes da gravação (python -m liveness challenge-script); sem ele o vídeo vai para análise", "en": "The script the server issued before recording (python -m liveness challenge-script); without it the video goes to review"},
@@ -145,6 +145,7 @@ TEXT: dict[str, dict[str, str]] = {
     "queue_count": {"pt": "{count} caso(s) aguardando análise", "en": "{count} case(s) waiting for review"},
     "queue_empty": {"pt": "Nenhum caso aguardando análise", "en": "No case waiting for review"},
     "queue_case": {"pt": "Caso", "en": "Case"},
+    "date_time_format": {"pt": "%d/%m/%Y %H:%M", "en": "%Y-%m-%d %H:%M"},
     "queue_approve": {"pt": "Aprovar (é o cliente, ao vivo)", "en": "Approve (it is the customer, live)"},
     "queue_reject": {"pt": "Rejeitar (fraude ou outra pessoa)", "en": "Reject (fraud or another person)"},
     "queue_note": {"pt": "Observação (obrigatória)", "en": "Note (required)"},

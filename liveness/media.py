@@ -23,6 +23,8 @@ MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 
 IMAGE_KINDS = ("jpeg", "png", "webp", "bmp")
 VIDEO_KINDS = ("mp4", "webm", "avi", "mjpeg")
+# File name endings an upload form offers for a video (the content is sniffed all the same).
+VIDEO_FILE_TYPES = ("mp4", "mov", "webm", "avi", "mjpeg", "mjpg")
 
 
 class MediaError(ValueError):

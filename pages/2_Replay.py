@@ -10,7 +10,7 @@ import streamlit as st
 from liveness.challenge import Step
 from liveness.challenge_script import ScriptError, load_script, script_key
 from liveness.config import settings
-from liveness.media import MediaError, read_image
+from liveness.media import VIDEO_FILE_TYPES, MediaError, read_image
 from liveness.pipeline import verify_video
 from liveness.store import LockedOut, SessionRefused
 from ui.app_config import app_config
@@ -25,7 +25,7 @@ require_user("reviewer", "admin")
 policy = app_config().policy
 
 with st.form("replay"):
-    video = st.file_uploader(tr("replay_video"), type=["mp4", "webm", "mov"])
+    video = st.file_uploader(tr("replay_video"), type=list(VIDEO_FILE_TYPES))
     document = st.file_uploader(tr("replay_document"), type=["jpg", "jpeg", "png", "webp"])
     script_text = st.text_area(tr("replay_script"), help=tr("replay_script_help"))
     steps = st.multiselect(tr("replay_steps"), list(Step), default=[Step.SMILE],

@@ -27,7 +27,7 @@ if not queue:
 
 
 def case_label(case: cases.CaseSummary) -> str:
-    when = case.created_at.astimezone().strftime("%d/%m %H:%M")
+    when = case.created_at.astimezone().strftime(tr("date_time_format"))
     return f"{when} · {case.customer_ref} · " + ", ".join(tr(reason) for reason in case.reasons)
 
 
