@@ -261,6 +261,8 @@ TEXT: dict[str, dict[str, str]] = {
     "verify_live_help": {"pt": "Clique em **Iniciar**, permita a câmera e siga as instruções na imagem.", "en": "Click **Start**, allow the camera and follow the instructions on the picture."},
     "verify_camera_off": {"pt": "Prova de vida concluída: a câmera foi desligada.",
                           "en": "Liveness check done: the camera was turned off."},
+    "verify_interrupted": {"pt": "A prova de vida foi interrompida antes do fim: a câmera foi desligada.",
+                           "en": "The liveness check was interrupted before its end: the camera was turned off."},
     "verify_step_of": {"pt": "Etapa {index} de {total}", "en": "Step {index} of {total}"},
     "verify_remaining": {"pt": "{seconds:.0f} s restantes", "en": "{seconds:.0f} s left"},
     "verify_waiting_frames": {"pt": "Aguardando a câmera…", "en": "Waiting for the camera…"},
@@ -277,7 +279,8 @@ TEXT: dict[str, dict[str, str]] = {
     # Customer page opened from an API session's capture link (?session=...).
     "capture_forged": {"pt": "Link de verificação inválido. Peça um novo link ao seu banco.", "en": "Invalid verification link. Ask your bank for a new link."},
     "capture_expired": {"pt": "Este link de verificação expirou. Peça um novo link ao seu banco.", "en": "This verification link has expired. Ask your bank for a new link."},
-    "capture_used": {"pt": "Este link de verificação já foi usado. Peça um novo link ao seu banco.", "en": "This verification link was already used. Ask your bank for a new link."},
+    "capture_used": {"pt": "Este link de verificação já foi usado: a verificação terminou ou foi interrompida (uma página recarregada também a interrompe). Peça um novo link ao seu banco.",
+                     "en": "This verification link was already used: the check ended or was interrupted (reloading the page interrupts it too). Ask your bank for a new link."},
     "capture_document_received": {"pt": "Seu banco já enviou a foto do seu documento.", "en": "Your bank has already sent the photo of your document."},
     "capture_done": {"pt": "Pronto. Você já pode fechar esta página e voltar ao app do seu banco.", "en": "Done. You can close this page and go back to your bank's app."},
     "live_probability": {"pt": "Probabilidade de rosto real", "en": "Live probability"},

@@ -72,7 +72,8 @@ if st.session_state.get("live_check_key") != check_key:
     st.session_state.live_check_key = check_key
 check: LiveCheck = st.session_state.live_check
 check.lang = lang  # the overlay follows a language switch mid-stream
-live_help.markdown(tr("verify_live_help" if check.verdict is None else "verify_camera_off"))
+live_help.markdown(tr("verify_live_help" if check.verdict is None else
+                      "verify_interrupted" if "stopped_early" in check.verdict.reasons else "verify_camera_off"))
 
 ctx = webrtc_streamer(
     key=live_stream_key(),

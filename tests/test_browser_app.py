@@ -277,6 +277,28 @@ def test_browsers_one_after_another_on_one_server_all_stream(app_url, tmp_path):
         print(f"\n[one_after_another] browser {customer}: streaming {time.monotonic() - started:.1f} s after launch")
 
 
+def test_a_check_the_customer_stops_says_it_was_interrupted(app_url, tmp_path):
+    """STOP mid-check: the case goes to review as stopped_early, and the page says the check was
+    interrupted (not that it is done)."""
+    from playwright.sync_api import sync_playwright
+
+    _require(CHROMIUM, "Chromium")
+    _require(SMILING_CLIP, "fake camera clip")
+    document = _document_from_clip(SMILING_CLIP, tmp_path / "document.jpg")
+    with sync_playwright() as playwright:
+        browser = _browser(playwright, SMILING_CLIP)
+        page, frame = _start_live_check(browser, app_url, document, "stopped")
+        frame.get_by_role("button", name="Parar").click(timeout=30_000)
+        page.get_by_text("A prova de vida foi interrompida antes do fim").wait_for(timeout=60_000)
+        page.get_by_role("button", name="Fazer nova verificação").wait_for(timeout=30_000)
+        frame.locator("video").wait_for(state="detached", timeout=30_000)
+        text = page.inner_text("body")
+        _screenshot(page, "stopped_verdict.png")
+        browser.close()
+    assert "Enviado para análise" in text and "A verificação foi interrompida" in text and "Caso registrado" in text
+    assert "Prova de vida concluída" not in text
+
+
 def test_still_photo_never_accepted(app_url, tmp_path):
     _require(CHROMIUM, "Chromium")
     _require(STILL_PHOTO, "still photo")
