@@ -86,7 +86,9 @@ class Evidence:
 
 
 def model_versions(passive) -> dict[str, str]:
-    versions = {name: f"{entry.filename}@{entry.sha256[:12]}" for name, entry in manifest().items()}
+    # The model files a verdict is made with (optional ones are for evaluations only).
+    versions = {name: f"{entry.filename}@{entry.sha256[:12]}" for name, entry in manifest().items()
+                if not entry.optional}
     versions["passive"] = passive.version if passive is not None else "none"
     return versions
 

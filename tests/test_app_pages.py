@@ -345,3 +345,22 @@ def test_the_customer_reference_and_the_language_follow_the_menu_and_a_reload():
     with no_webrtc_session():
         reloaded.run()
     assert reloaded.title[0].value == "Verification"
+
+
+def test_every_score_of_a_verdict_is_said_in_words_in_each_language():
+    from liveness.challenge import Step
+    from liveness.i18n import LANGUAGES, t
+    from liveness.verdict import SessionMeasurements, scores_of
+    from liveness.policy import DEFAULT_POLICY
+    from ui.verdict_view import score_label
+
+    m = SessionMeasurements(frames=40, frames_with_face=40, similarities=[0.6], passive_scores=[0.8],
+                            challenge_peaks={s.value: 0.9 for s in Step},
+                            turn_residuals={"turn_left": 0.03, "turn_right": 0.04})
+    names = list(scores_of(m, DEFAULT_POLICY))
+    assert {"peak_smile", "planar_residual_turn_left", "similarity"} <= set(names)
+    for lang in LANGUAGES:
+        with mock.patch("ui.verdict_view.tr", lambda key, **values: t(key, lang, **values)):
+            labels = [score_label(name) for name in names]
+        assert not [label for label in labels if "score_" in label or "gesture_" in label or "_" in label], labels
+        assert len(set(labels)) == len(labels), labels

@@ -36,10 +36,23 @@ def show_scores_table(scores: dict, policy_version: str, policy_digest: str, mod
                f"{tr('versions')}: " + ", ".join(f"{k}={v}" for k, v in model_versions.items()))
 
 
+# Scores named per challenge step (``peak_smile``, ``planar_residual_turn_left``).
+_PER_STEP_SCORES = ("peak_", "planar_residual_")
+
+
+def score_label(name: str) -> str:
+    """A score of ``verdict.scores_of`` in words, in the page's language."""
+    for prefix in _PER_STEP_SCORES:
+        if name.startswith(prefix):
+            return tr(f"score_{prefix}", gesture=tr(f"gesture_{name.removeprefix(prefix)}"))
+    return tr(f"score_{name}")
+
+
 def scores_table(scores: dict) -> pd.DataFrame:
-    """A verdict's scores as (name, value) rows, numbers to 3 decimals, those not measured left out."""
+    """A verdict's scores as (words, name, value) rows, numbers to 3 decimals, those not measured
+    left out; the name is the one the policy and the what-if use."""
     def shown(value):
         return round(value, 3) if isinstance(value, float) else value
 
-    return pd.DataFrame([{tr("score_name"): name, tr("score_value"): shown(value)}
+    return pd.DataFrame([{tr("score_name"): score_label(name), tr("score_key"): name, tr("score_value"): shown(value)}
                          for name, value in scores.items() if value is not None and not isinstance(value, dict)])
