@@ -6,6 +6,7 @@ import time
 from types import SimpleNamespace
 from unittest import mock
 
+import cv2
 import numpy as np
 import pytest
 
@@ -102,6 +103,23 @@ def test_a_file_that_is_no_image_is_explained_and_the_check_goes_on_without_it(a
     assert any("Prova de vida" in h.value for h in at.subheader)  # the live check is still offered
     check = at.session_state["live_check"]
     assert at.session_state["document_digest"] is None  # compared with no earlier document
+    check.close()
+
+
+def test_a_document_the_page_no_longer_holds_is_not_used_by_the_next_check(app_store):
+    """Back on the page after another one, the upload widget is empty again: the check must not
+    still compare with the earlier document (nor show the earlier result) while the page asks for one."""
+    frame = next(f for f in iter_video(CLIP, max_frames=20) if f.index == 15)
+    photo = SimpleNamespace(getvalue=lambda: cv2.imencode(".jpg", frame.image)[1].tobytes())
+    with no_webrtc_session(), mock.patch.object(st, "file_uploader", return_value=photo):
+        at = page("verify").run()
+    first = at.session_state["live_check"]
+    assert at.session_state["document_digest"] is not None and first.session.document is not None
+    with no_webrtc_session(), mock.patch.object(st, "file_uploader", return_value=None):
+        at.run()
+    assert not at.exception and "Envie o documento" in at.info[0].value
+    check = at.session_state["live_check"]
+    assert check is not first and check.session.document is None
     check.close()
 
 

@@ -26,6 +26,10 @@ def _enrolled(digest: str, data: bytes, config: AppConfig) -> EnrolledFace:
     return st.session_state["document"]
 
 
+def _forget_document() -> None:
+    st.session_state.update(document_digest=None, document=None, document_image=None)
+
+
 def uploaded_document(config: AppConfig) -> EnrolledFace | None:
     """The upload or camera widgets, the document with its faces boxed, and whether one was found."""
     st.subheader(tr("verify_document_title"))
@@ -37,14 +41,15 @@ def uploaded_document(config: AppConfig) -> EnrolledFace | None:
         photographed = st.camera_input(tr("verify_document_camera"), key="document_camera",
                                        label_visibility="collapsed")
     document_file = uploaded or photographed
-    if document_file is None:
+    if document_file is None:  # removed, or dropped with the widgets when the customer left the page
+        _forget_document()  # a check now goes on without one, as the page says
         st.info(tr("verify_document_needed"))
         return None
     data = document_file.getvalue()
     try:
         document = _enrolled(hashlib.sha256(data).hexdigest(), data, config)
     except MediaError as error:  # as if none was sent: the customer may send another, or go on without
-        st.session_state.update(document_digest=None, document=None, document_image=None)  # not an earlier one
+        _forget_document()  # not an earlier one
         st.error(media_error_text(error))
         return None
     shown = st.session_state["document_image"].copy()
