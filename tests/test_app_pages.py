@@ -299,6 +299,7 @@ def test_production_mode_shows_the_customer_only_the_outcome(app_store, monkeypa
     assert any("Modo produção" in c.value for c in at.sidebar.caption)
     assert not any("Etapas do desafio" in c.value for c in at.caption)  # the challenge stays server-side
     assert at.session_state["live_check"].show_scores is False
+    assert st.get_option("client.showErrorDetails") == "none"  # no traceback for the bank's customers
     at.session_state["live_check"].close()
     monkeypatch.setenv("LIVENESS_APP_STEPS", "smile")
     with pytest.raises(RuntimeError, match="production"):

@@ -283,10 +283,14 @@ def test_a_check_the_customer_stops_says_it_was_interrupted(app_url, tmp_path):
     from playwright.sync_api import sync_playwright
 
     _require(CHROMIUM, "Chromium")
-    _require(SMILING_CLIP, "fake camera clip")
-    document = _document_from_clip(SMILING_CLIP, tmp_path / "document.jpg")
+    _require(STILL_PHOTO, "still photo")
+    # A still photo never smiles: the check cannot end on its own before STOP is pressed
+    # (the looped clip may answer, or pre-empt, the prompt within a second).
+    camera = _still_photo_clip(tmp_path / "still_photo.mjpeg")
+    document = tmp_path / "document.jpg"
+    shutil.copy(sorted(STILL_PHOTO.rglob("*.jpg"))[0], document)
     with sync_playwright() as playwright:
-        browser = _browser(playwright, SMILING_CLIP)
+        browser = _browser(playwright, camera)
         page, frame = _start_live_check(browser, app_url, document, "stopped")
         frame.get_by_role("button", name="Parar").click(timeout=30_000)
         page.get_by_text("A prova de vida foi interrompida antes do fim").wait_for(timeout=60_000)

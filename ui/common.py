@@ -81,6 +81,8 @@ def setup_page(title_key: str, icon: str, customer_link: bool = False) -> str:
         st.session_state[_PAGE] = title_key
         st.session_state[_PAGE_VISIT] = st.session_state.get(_PAGE_VISIT, 0) + 1
     st.set_page_config(page_title=tr(title_key), page_icon=icon, layout="wide")
+    # In production no one sees a traceback in the browser: the details go to the server's log.
+    st.set_option("client.showErrorDetails", "none" if settings().production else "full")
     with st.sidebar:
         if not customer_link:
             for script, title, icon in MENU:
