@@ -226,6 +226,7 @@ TEXT: dict[str, dict[str, str]] = {
     "chart_smile": {"pt": "Sorriso", "en": "Smile"},
     "chart_blink": {"pt": "Piscada", "en": "Blink"},
     "chart_yaw": {"pt": "Giro da cabeça (graus)", "en": "Head yaw (degrees)"},
+    "chart_yaw_unit": {"pt": "graus (+ à esquerda do cliente)", "en": "degrees (+ to the customer's left)"},
     "challenge_events": {"pt": "Etapas do desafio", "en": "Challenge steps"},
     # Login.
     "login_needed": {"pt": "Esta página é para analistas: entre com sua conta.", "en": "This page is for reviewers: please log in."},

@@ -41,10 +41,11 @@ def show_timeline(series: Mapping[str, Sequence], timestamps: Sequence[float],
         return
     st.markdown(f"**{tr('chart_scores')}**")
     unit = frame[[name for name in _UNIT_SERIES if name in frame]]
-    st.line_chart(unit.rename(columns=series_labels(reasons)), y_label="0 … 1")
+    st.line_chart(unit.rename(columns=series_labels(reasons)), x_label=tr("event_time"), y_label="0 … 1")
     if "yaw" in frame:
         st.markdown(f"**{tr('chart_yaw')}**")
-        st.line_chart(frame[["yaw"]].rename(columns={"yaw": tr("chart_yaw")}), y_label="°")
+        st.line_chart(frame[["yaw"]].rename(columns={"yaw": tr("chart_yaw")}), x_label=tr("event_time"),
+                      y_label=tr("chart_yaw_unit"))
     if events:
         st.markdown(f"**{tr('challenge_events')}**")
         st.dataframe(events_table(events), hide_index=True, width="stretch")
