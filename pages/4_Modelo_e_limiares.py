@@ -15,7 +15,7 @@ from ui.cases import store
 from ui.charts import show_error_rates
 from ui.common import setup_page, tr
 from ui.login import require_user
-from ui.model_info import evaluation_tables, models_table
+from ui.model_info import evaluation_tables, evaluation_title, models_table, plot_caption
 from ui.whatif import CONTROLS, passive_sweep, rates, redecide, replay_key
 
 PASSIVE_DIR = PROJECT_ROOT / "models" / "passive"
@@ -32,14 +32,14 @@ evaluations = sorted(path.parent for path in PASSIVE_DIR.glob("evaluation/*/repo
 if not evaluations:
     st.info(tr("thresholds_no_evaluation"))
 for folder in evaluations:
-    st.markdown(f"**{folder.name}**")
+    st.markdown(f"**{evaluation_title(folder.name)}**")
     for caption, table in evaluation_tables(json.loads((folder / "report.json").read_text())):
         if caption:
             st.caption(caption)
         st.dataframe(table, hide_index=True)
     columns = st.columns(3)
     for index, plot in enumerate(sorted(folder.glob("*.png"))):
-        columns[index % 3].image(str(plot), caption=plot.stem, width="stretch")
+        columns[index % 3].image(str(plot), caption=plot_caption(plot.stem), width="stretch")
 if (PASSIVE_DIR / "MODEL_CARD.md").is_file():
     with st.expander("MODEL_CARD.md"):
         st.markdown((PASSIVE_DIR / "MODEL_CARD.md").read_text())

@@ -383,3 +383,17 @@ def test_every_score_of_a_verdict_is_said_in_words_in_each_language():
             labels = [score_label(name) for name in names]
         assert not [label for label in labels if "score_" in label or "gesture_" in label or "_" in label], labels
         assert len(set(labels)) == len(labels), labels
+
+
+def test_every_committed_evaluation_and_plot_has_a_title_in_each_language():
+    from liveness.i18n import LANGUAGES, t
+    from liveness.passive import PASSIVE_MODEL_PATH
+    from ui.model_info import evaluation_title, plot_caption
+
+    folders = sorted(p.parent for p in PASSIVE_MODEL_PATH.parent.glob("evaluation/*/report.json"))
+    plots = {p.stem for folder in folders for p in folder.rglob("*.png")}
+    assert folders and plots
+    for lang in LANGUAGES:
+        with mock.patch("ui.model_info.tr", lambda key, **values: t(key, lang, **values)):
+            assert all(evaluation_title(f.name) != f.name for f in folders), lang
+            assert all(plot_caption(stem) != stem for stem in plots), (lang, plots)

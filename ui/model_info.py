@@ -64,3 +64,14 @@ def evaluation_tables(report: dict) -> list[tuple[str | None, pd.DataFrame]]:
                 for row in recipe["per_source"]]
         tables.append((caption, pd.DataFrame(rows)))
     return tables
+
+
+def evaluation_title(folder: str) -> str:
+    """An evaluation folder's title (its name, where no title was written for it)."""
+    title = tr(f"evaluation_{folder}")
+    return folder if title == f"evaluation_{folder}" else f"{title} (`{folder}`)"
+
+
+def plot_caption(stem: str) -> str:
+    caption = tr(f"plot_{stem}")
+    return stem if caption == f"plot_{stem}" else caption
