@@ -283,12 +283,13 @@ def test_a_check_the_customer_stops_says_it_was_interrupted(app_url, tmp_path):
     from playwright.sync_api import sync_playwright
 
     _require(CHROMIUM, "Chromium")
-    _require(STILL_PHOTO, "still photo")
-    # A still photo never smiles: the check cannot end on its own before STOP is pressed
-    # (the looped clip may answer, or pre-empt, the prompt within a second).
-    camera = _still_photo_clip(tmp_path / "still_photo.mjpeg")
-    document = tmp_path / "document.jpg"
-    shutil.copy(sorted(STILL_PHOTO.rglob("*.jpg"))[0], document)
+    _require(SMILING_CLIP, "fake camera clip")
+    # An empty room: without a face the challenge waits, so it cannot end on its own before
+    # STOP is pressed (a face that does not answer fails the step 2-3 s after its prompt).
+    camera = tmp_path / "empty_room.mjpeg"
+    room = np.full((480, 640, 3), (150, 160, 170), np.uint8)
+    camera.write_bytes(cv2.imencode(".jpg", room)[1].tobytes() * 150)
+    document = _document_from_clip(SMILING_CLIP, tmp_path / "document.jpg")
     with sync_playwright() as playwright:
         browser = _browser(playwright, camera)
         page, frame = _start_live_check(browser, app_url, document, "stopped")
