@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from liveness.config import settings
+from liveness.i18n import TEXT
 from liveness.pad.artifact import ModelInfo
 from liveness.passive import PASSIVE_MODEL_PATH
 from liveness.registry import manifest, sha256_of
@@ -68,10 +69,9 @@ def evaluation_tables(report: dict) -> list[tuple[str | None, pd.DataFrame]]:
 
 def evaluation_title(folder: str) -> str:
     """An evaluation folder's title (its name, where no title was written for it)."""
-    title = tr(f"evaluation_{folder}")
-    return folder if title == f"evaluation_{folder}" else f"{title} (`{folder}`)"
+    key = f"evaluation_{folder}"
+    return f"{tr(key)} (`{folder}`)" if key in TEXT else folder
 
 
 def plot_caption(stem: str) -> str:
-    caption = tr(f"plot_{stem}")
-    return stem if caption == f"plot_{stem}" else caption
+    return tr(f"plot_{stem}") if f"plot_{stem}" in TEXT else stem
