@@ -26,7 +26,7 @@ current = policies.current_policy(store()).policy
 
 # -- evaluation of the shipped models -----------------------------------------------------------
 st.subheader(tr("thresholds_models"))
-st.dataframe(models_table(), hide_index=True, width="stretch")
+st.dataframe(models_table(evaluation=True), hide_index=True, width="stretch")
 # One folder per evaluation (report.json + ROC/DET/histogram PNGs), see MODEL_CARD.md.
 evaluations = sorted(path.parent for path in PASSIVE_DIR.glob("evaluation/*/report.json"))
 if not evaluations:

@@ -76,7 +76,8 @@ def test_home_shows_models_policy_and_switches_language(app_store):
     assert at.title[0].value == "Verificação de identidade facial"
     assert at.metric[0].value == policies.current_policy(app_store).version
     models = at.dataframe[0].value
-    assert "yunet" in models["Modelo"].tolist() and "Versão" in models.columns
+    # The files the engine decides with; the evaluation-only ones are on the model page.
+    assert set(models["Modelo"]) == {"yunet", "sface", "face_landmarker", "passive"} and "Versão" in models.columns
     assert "Detector de rostos YuNet" in " ".join(models["Função"])  # every model's role said in Portuguese
     assert not any(role.startswith("model_role_") for role in models["Função"])
     at.selectbox[0].select("en").run()
@@ -263,6 +264,7 @@ def test_thresholds_page_is_for_admins_and_saves_a_policy_version(app_store):
     at = page("thresholds", auth.get_user(app_store, "ana")).run()
     assert not at.exception
     assert any(m.label == "APCER" for m in at.metric)  # a labelled case exists
+    assert "dlib_resnet" in at.dataframe[0].value["Modelo"].tolist()  # the evaluation-only files too
     # The case the queue test labelled was recorded with its trace: it is replayed, not approximated.
     assert any("Redecididos exatamente: 1." in c.value for c in at.caption)
     # The results across sources, one row per source left out, each recipe with its summary.

@@ -14,10 +14,12 @@ from liveness.registry import manifest, sha256_of
 from .common import tr
 
 
-def models_table() -> pd.DataFrame:
+def models_table(evaluation: bool = False) -> pd.DataFrame:
+    """The model files and whether each is in place; ``evaluation``: also the optional ones
+    only evaluations use (``models fetch`` leaves them out unless named)."""
     cache = settings().model_cache
     rows = []
-    for entry in manifest().values():
+    for entry in (e for e in manifest().values() if evaluation or not e.optional):
         path = cache / entry.filename
         ready = path.is_file() and sha256_of(path) == entry.sha256
         rows.append({tr("model"): entry.name, tr("model_role"): tr(f"model_role_{entry.name}"),
