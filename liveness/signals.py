@@ -184,9 +184,11 @@ def _close_queued() -> None:
         landmarker = _closing.get()
         try:
             _close(landmarker)
-        except RuntimeError:
-            if not threading.main_thread().is_alive():
-                return  # the interpreter is exiting: its executors take no more work
+        except RuntimeError as error:
+            # The interpreter is exiting (its thread pools were shut down before the atexit
+            # handlers run): nothing is left to close for.
+            if not threading.main_thread().is_alive() or "cannot schedule new futures" in str(error):
+                return
             log.exception("a collected landmarker did not close")
 
 
