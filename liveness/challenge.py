@@ -278,6 +278,11 @@ class Challenge:
         return self._index, int(self._prompt is not None)
 
     @property
+    def prompt_t(self) -> float | None:
+        """When the current step's prompt came up (None before it)."""
+        return self._prompt
+
+    @property
     def failure(self) -> str | None:
         return self._failure
 

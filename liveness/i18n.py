@@ -42,7 +42,7 @@ TEXT: dict[str, dict[str, str]] = {
     "event_failed": {"pt": "reprovada", "en": "failed"},
     # What an event measured (ChallengeEvent.code and .values; a gesture's name is translated).
     "detail_baseline": {"pt": "sorriso {smile:.2f}, piscada {blink:.2f}, giro {yaw:+.1f}°",
-                        "en": "smile {smile:.2f} blink {blink:.2f} yaw {yaw:+.1f}"},
+                        "en": "smile {smile:.2f}, blink {blink:.2f}, yaw {yaw:+.1f}°"},
     "detail_onset": {"pt": "início {after_prompt_s:+.2f} s após a instrução", "en": "onset {after_prompt_s:+.2f} s from the prompt"},
     "detail_before_prompt": {"pt": "{gesture} antes da instrução", "en": "{gesture} before its prompt"},
     "detail_wrong_gesture": {"pt": "{gesture} quando foi pedido: {asked}", "en": "{gesture} while {asked} was asked"},

@@ -245,8 +245,10 @@ class Tally:
         self.trace.ended_by_challenge = m.challenge_finished = challenge.finished
         if not challenge.finished:  # stopped mid-step: that step was not performed
             last_t = self.trace.frames[-1].t if self.trace.frames else 0.0
-            # Before the step's prompt nothing was asked yet: the stop is the only reason.
-            asked = challenge.baseline is not None and challenge.progress[1]
+            # Before the step's prompt, or sooner after it than anyone reacts, nothing was asked
+            # yet: the stop is the only reason.
+            asked = challenge.baseline is not None and challenge.prompt_t is not None \
+                and last_t - challenge.prompt_t >= self.policy.reaction_min_s
             challenge.fail(last_t, FAILURE_REASON[self.steps[challenge.status_index]] if asked else "stopped_early",
                            "stopped")
         m.challenge_failure = challenge.failure

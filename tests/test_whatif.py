@@ -136,7 +136,8 @@ def test_a_stream_stopped_by_the_customer_replays_exactly_to_its_end():
 
 def test_a_stream_stopped_before_the_first_prompt_blames_no_gesture():
     """Stopped while the neutral is measured or while waiting for the prompt: nothing was asked."""
-    for stop_s in (0.5, FIRST_PROMPT_S - 0.3):
+    # During the neutral, waiting for the prompt, and sooner after it than anyone reacts.
+    for stop_s in (0.5, FIRST_PROMPT_S - 0.3, FIRST_PROMPT_S + P.reaction_min_s / 2):
         m, _ = record([Step.SMILE], [NEUTRAL] * round(stop_s / DT), stop_at_finish=False)
         assert "stopped_early" in reasons(m) and "smile_not_detected" not in reasons(m), reasons(m)
     m, _ = record([Step.SMILE], [NEUTRAL] * round((FIRST_PROMPT_S + 0.5) / DT), stop_at_finish=False)
