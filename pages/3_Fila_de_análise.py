@@ -31,7 +31,8 @@ def case_label(case: cases.CaseSummary) -> str:
     return f"{when} · {case.customer_ref} · " + ", ".join(tr(reason) for reason in case.reasons)
 
 
-case = st.selectbox(tr("queue_case"), queue, format_func=case_label)
+# Keyed: a label that changes with the language would otherwise reset the choice to the first case.
+case = st.selectbox(tr("queue_case"), queue, format_func=case_label, key="queue_case")
 
 summary, decision = st.columns([2, 1])
 with summary:

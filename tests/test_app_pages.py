@@ -258,6 +258,25 @@ def test_queue_lists_review_cases_and_records_a_decision(app_store):
     assert [c.case_id for c in reviews.labelled_cases(app_store)] == [queue[0].id]
 
 
+def test_the_chosen_case_stays_chosen_when_the_reviewer_switches_language(app_store, tmp_path):
+    """The picker's labels change with the language: unkeyed, it went back to the first case."""
+    outcome = verify_video(CLIP, steps=[Step.SMILE])
+    for customer in ("customer-replay-2", "customer-replay-3"):  # two more cases in the queue
+        replay = page("replay", auth.get_user(app_store, "rita"))
+        replay.session_state["replay_result"] = {"outcome": outcome, "annotated": None, "case": None}
+        replay.run()
+        replay.text_input[0].input(customer)
+        [save] = [b for b in replay.button if b.label == "Salvar caso"]
+        save.click().run()
+    queue = reviews.review_queue(app_store)
+    assert len(queue) >= 2
+    at = page("queue", auth.get_user(app_store, "rita")).run()
+    at.selectbox(key="queue_case").select_index(1).run()
+    at.sidebar.selectbox[0].set_value("en").run()
+    assert not at.exception and at.selectbox(key="queue_case").value.id == queue[1].id
+    assert any(queue[1].customer_ref in h.value for h in at.subheader)  # "Evidence of case …"
+
+
 def test_thresholds_page_is_for_admins_and_saves_a_policy_version(app_store):
     at = page("thresholds", auth.get_user(app_store, "rita")).run()
     assert "admin" in at.error[0].value
