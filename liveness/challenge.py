@@ -70,6 +70,7 @@ FAILURE_REASON = {
     Step.TURN_RIGHT: "turn_not_detected",
 }
 RESPONSE_BEFORE_PROMPT = "response_before_prompt"
+STOPPED_EARLY = "stopped_early"
 RESPONSE_TOO_LATE = "response_too_late"
 WRONG_GESTURE = "wrong_gesture"
 GESTURE_NOT_HELD = "gesture_not_held"
@@ -278,11 +279,6 @@ class Challenge:
         return self._index, int(self._prompt is not None)
 
     @property
-    def prompt_t(self) -> float | None:
-        """When the current step's prompt came up (None before it)."""
-        return self._prompt
-
-    @property
     def failure(self) -> str | None:
         return self._failure
 
@@ -337,6 +333,13 @@ class Challenge:
         step = self.steps[self.status_index].value if self.baseline is not None else BASELINE
         self._failure = reason
         self.events.append(ChallengeEvent(t, step, "failed", code, values or {}))
+
+    def stop(self, t: float) -> None:
+        """End the challenge at ``t`` because the stream stopped mid-step: the step's own reason
+        once its prompt has been up long enough for anyone to react, else only ``stopped_early``
+        (nothing had been asked yet)."""
+        asked = self._prompt is not None and t - self._prompt >= self.policy.reaction_min_s
+        self.fail(t, FAILURE_REASON[self.steps[self.status_index]] if asked else STOPPED_EARLY, "stopped")
 
     def _start_step(self, t: float) -> None:
         self._step_start, self._prompt, self._shown, self._attempted = t, None, False, False

@@ -57,7 +57,7 @@ TEXT: dict[str, dict[str, str]] = {
     "detail_stopped": {"pt": "interrompido antes de a etapa se completar", "en": "stopped before the step was completed"},
     "detail_similarity": {"pt": "semelhança {similarity:.3f}", "en": "similarity {similarity:.3f}"},
     "detail_planar_residual": {"pt": "resíduo planar {residual:.4f} com giro de {yaw:.1f}°",
-                               "en": "planar residual {residual:.4f} at yaw {yaw:.1f}"},
+                               "en": "planar residual {residual:.4f} at yaw {yaw:.1f}°"},
     "detail_motion_not_measured": {"pt": "movimento 3D não medido: o rosto não pôde ser seguido durante o giro",
                                    "en": "3D motion not measured: the face could not be followed through the turn"},
     "gesture_smile": {"pt": "sorriso", "en": "smile"},

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .challenge import FAILURE_REASON, TURN_SIGN, Challenge, ChallengeStatus, Gesture, Step
+from .challenge import TURN_SIGN, Challenge, ChallengeStatus, Gesture, Step
 from .headmotion import TurnPeak
 from .policy import Policy
 from .verdict import SessionMeasurements, reasons_for, scores_of
@@ -244,13 +244,7 @@ class Tally:
         m, challenge = self.m, self.challenge
         self.trace.ended_by_challenge = m.challenge_finished = challenge.finished
         if not challenge.finished:  # stopped mid-step: that step was not performed
-            last_t = self.trace.frames[-1].t if self.trace.frames else 0.0
-            # Before the step's prompt, or sooner after it than anyone reacts, nothing was asked
-            # yet: the stop is the only reason.
-            asked = challenge.baseline is not None and challenge.prompt_t is not None \
-                and last_t - challenge.prompt_t >= self.policy.reaction_min_s
-            challenge.fail(last_t, FAILURE_REASON[self.steps[challenge.status_index]] if asked else "stopped_early",
-                           "stopped")
+            challenge.stop(self.trace.frames[-1].t if self.trace.frames else 0.0)
         m.challenge_failure = challenge.failure
         m.challenge_timed_out = challenge.timed_out
         m.challenge_peaks = dict(challenge.peak)
