@@ -56,7 +56,8 @@ def _keep_in_url() -> None:
     elif _CUSTOMER in st.session_state:
         st.query_params["customer"] = st.session_state[_CUSTOMER]
     if _LANG in st.session_state:
-        st.query_params["lang"] = st.session_state[_LANG]
+        if st.query_params.get("lang") != st.session_state[_LANG]:  # each write sends the browser a message
+            st.query_params["lang"] = st.session_state[_LANG]
     elif st.query_params.get("lang") in LANGUAGES:
         st.session_state[_LANG] = st.query_params["lang"]
 
