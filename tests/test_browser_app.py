@@ -149,12 +149,13 @@ def _screenshot(page, name: str) -> None:
     page.set_viewport_size(WINDOW)
 
 
-def _page_state(page, frame) -> str:
-    """What the page and the stream's frame show, for a failure's message (CI keeps no screenshot)."""
+def _live_check_failed(page, frame, screenshot: str, what: str) -> AssertionError:
+    """A screenshot, and an error that says what the page and the stream's frame showed (CI keeps no screenshot)."""
+    _screenshot(page, screenshot)
     buttons = frame.get_by_role("button").all_inner_texts()
     videos = frame.locator("video").count()
     body = " | ".join(line for line in page.inner_text("body").splitlines() if line.strip())
-    return f"stream buttons {buttons}, {videos} video(s); page: ...{body[-1200:]}"
+    return AssertionError(f"{what}; stream buttons {buttons}, {videos} video(s); page: ...{body[-1200:]}")
 
 
 def _start_live_check(browser, app_url: str, document: Path, name: str):
@@ -175,8 +176,7 @@ def _start_live_check(browser, app_url: str, document: Path, name: str):
     try:
         page.get_by_text("quadros/s analisados").wait_for(timeout=120_000)
     except Exception as error:
-        _screenshot(page, f"{name}_failed.png")
-        raise AssertionError(f"no analysed frames; {_page_state(page, frame)}") from error
+        raise _live_check_failed(page, frame, f"{name}_failed.png", "no analysed frames") from error
     return page, frame
 
 
@@ -230,8 +230,8 @@ def _run_check(app_url: str, camera_file: Path, document: Path, name: str,
             try:
                 page.get_by_text("Caso registrado").wait_for(timeout=timeout_s * 1000)
             except Exception as error:
-                _screenshot(page, f"{name}_again_failed.png")
-                raise AssertionError(f"second check not recorded; {_page_state(page, frame)}") from error
+                raise _live_check_failed(page, frame, f"{name}_again_failed.png",
+                                         "second check not recorded") from error
             _screenshot(page, f"{name}_again_verdict.png")
         browser.close()
     speed = SPEED_TEXT.findall(text)
